@@ -1,0 +1,23 @@
+"""Job kinds only the tests use: one that holds until its work-horse is killed."""
+import time
+
+from workflows.jobs import job_kind
+
+
+@job_kind("test_hold_then_finish", retries=1, timeout=120)
+def hold_then_finish(ctx, seconds):
+    """The first attempt waits long enough to be killed; the retry finishes at once."""
+    if ctx.run.attempts == 1:
+        ctx.progress(5)
+        time.sleep(seconds)
+
+
+@job_kind("test_hold_once", retries=0, timeout=120)
+def hold_once(ctx, seconds):
+    ctx.progress(5)
+    time.sleep(seconds)
+
+
+@job_kind("test_fail", retries=1, timeout=30)
+def always_fail(ctx):
+    raise RuntimeError("this job always fails")

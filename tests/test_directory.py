@@ -1,0 +1,133 @@
+"""The unit directory: requested on its page, built by a real RQ worker, read back."""
+import io
+import re
+
+import pdfplumber
+import pytest
+from openpyxl import load_workbook
+from sqlalchemy import select
+
+from workflows.extensions import db
+from workflows.models import JobRun
+
+MM = 72 / 25.4
+TOP, LEFT, WIDTH, HEIGHT = 37 * MM, 28 * MM, 156 * MM, 225 * MM
+PAGE_NUMBER = re.compile(r"^—\s*\d+\s*—$")
+
+
+@pytest.fixture
+def district_admin(rq_app, city, create_user, create_unit):
+    # Enough units for a second page, so page numbers alternate sides.
+    for n in range(40):
+        create_unit(city["a"], name=f"A区第{n + 1}社区志愿服务队", code=f"DA-T{n:02d}", kind="team")
+    create_user("admin.a", city["a"], "admin")
+    client = rq_app.test_client()
+    client.post("/login", data={"username": "admin.a", "password": "correct-horse-1"})
+    return client
+
+
+def _request(client, unit_id, fmt):
+    response = client.post("/documents/directory/", data={"unit_id": unit_id, "fmt": fmt})
+    assert response.status_code == 302, response.get_data(as_text=True)
+    return int(response.headers["Location"].rsplit("/", 1)[-1])
+
+
+def _build(rq_app, run_worker, client, unit_id, fmt):
+    run_id = _request(client, unit_id, fmt)
+    assert client.get(f"/jobs/{run_id}.json").get_json()["state"] == "queued"
+    output = run_worker().communicate(timeout=300)[0].decode()
+    status = client.get(f"/jobs/{run_id}.json").get_json()
+    assert status["state"] == "done", output + str(status)
+    assert "进行中" not in client.get(f"/jobs/{run_id}").get_data(as_text=True)
+    download = client.get(status["download_url"])
+    assert download.status_code == 200
+    assert download.headers["X-Content-Type-Options"] == "nosniff"
+    assert download.headers["Content-Disposition"].startswith("attachment")
+    return run_id, download.data
+
+
+def _lines(page):
+    rows = {}
+    for ch in page.chars:
+        rows.setdefault(round(ch["top"] / 2), []).append(ch)
+    for chars in rows.values():
+        chars.sort(key=lambda c: c["x0"])
+        yield ("".join(c["text"] for c in chars).strip(), min(c["x0"] for c in chars),
+               max(c["x1"] for c in chars), min(c["top"] for c in chars), max(c["bottom"] for c in chars))
+
+
+def test_directory_pdf_follows_the_official_page(rq_app, run_worker, district_admin, city):
+    _, data = _build(rq_app, run_worker, district_admin, city["a"], "pdf")
+    with pdfplumber.open(io.BytesIO(data)) as pdf:
+        assert len(pdf.pages) >= 2
+        for page in pdf.pages:
+            assert (round(page.width), round(page.height)) == (595, 842)  # A4
+        first_text = pdf.pages[0].extract_text()
+        assert "A区文明办单位名录" in first_text.replace("\n", "")
+        assert "A区单位1" in first_text
+        fonts = {c["fontname"] for p in pdf.pages for c in p.chars}
+        assert any("CJK" in f for f in fonts), fonts
+        numbers = {}
+        for index, page in enumerate(pdf.pages, start=1):
+            for text, x0, x1, top, bottom in _lines(page):
+                if PAGE_NUMBER.match(text):
+                    numbers[index] = (text, x0, x1)
+                    assert abs(top - (TOP + HEIGHT + 7 * MM)) < 3 * MM
+                    continue
+                assert LEFT - 1.5 * MM <= x0 and x1 <= LEFT + WIDTH + 1.5 * MM, (index, text)
+                assert TOP - 1.5 * MM <= top and bottom <= TOP + HEIGHT + 1.5 * MM, (index, text)
+        assert numbers[1][0].replace(" ", "") == "—1—"
+        assert numbers[1][2] > LEFT + WIDTH - 12 * MM  # odd page: right
+        assert numbers[2][1] < LEFT + 12 * MM  # even page: left
+        red = [c for c in pdf.pages[0].chars if c["non_stroking_color"] and len(c["non_stroking_color"]) == 3
+               and c["non_stroking_color"][0] > 0.6 and c["non_stroking_color"][1] < 0.45]
+        assert red and abs(min(c["top"] for c in red) - (TOP + 35 * MM)) < 6 * MM
+
+
+def test_directory_xlsx_lists_the_subtree_and_nothing_else(rq_app, run_worker, district_admin, city):
+    run_id, data = _build(rq_app, run_worker, district_admin, city["a"], "xlsx")
+    sheet = load_workbook(io.BytesIO(data), read_only=True).active
+    rows = list(sheet.iter_rows(values_only=True))
+    codes = {row[1] for row in rows[3:]}
+    with rq_app.app_context():
+        from workflows.models import Unit
+        a = db.session.get(Unit, city["a"])
+        expected = set(db.session.execute(select(Unit.code).where(Unit.in_subtree(a.path))).scalars())
+        assert db.session.get(JobRun, run_id).result_sha256
+    assert codes == expected
+    assert {"DB", "DB-1", "CITY"}.isdisjoint(codes)
+
+
+def test_directory_is_refused_outside_the_admins_offices(rq_app, district_admin, city):
+    response = district_admin.post("/documents/directory/", data={"unit_id": city["b"], "fmt": "pdf"})
+    assert response.status_code == 200
+    assert "只能生成您所管理的文明办的名录" in response.get_data(as_text=True)
+    with rq_app.app_context():
+        assert db.session.query(JobRun).count() == 0
+
+
+def test_other_people_cannot_see_a_job(rq_app, district_admin, city, create_user):
+    run_id = _request(district_admin, city["a"], "pdf")
+    create_user("admin.b", city["b"], "admin")
+    other = rq_app.test_client()
+    other.post("/login", data={"username": "admin.b", "password": "correct-horse-1"})
+    assert other.get(f"/jobs/{run_id}.json").status_code == 404
+    assert other.get(f"/jobs/{run_id}/download").status_code == 404
+
+
+def test_redis_down_when_requested_changes_nothing(rq_app, district_admin, city):
+    rq_app.extensions["wenming_jobs"].redis_url = "redis://127.0.0.1:1/0"  # Redis has gone away
+    response = district_admin.post("/documents/directory/", data={"unit_id": city["a"], "fmt": "pdf"},
+                                   follow_redirects=True)
+    assert "任务队列暂时无法连接" in response.get_data(as_text=True)
+    with rq_app.app_context():
+        assert db.session.query(JobRun).count() == 0
+
+
+def test_in_process_directory_without_redis(app, city, create_user, client, login):
+    create_user("admin.a", city["a"], "admin")
+    login("admin.a")
+    run_id = _request(client, city["a"], "xlsx")
+    with app.app_context():
+        app.extensions["wenming_jobs"].wait_idle()
+    assert client.get(f"/jobs/{run_id}.json").get_json()["state"] == "done"

@@ -1,0 +1,74 @@
+"""Wenming Workflows: the Flask application."""
+import logging
+import os
+from pathlib import Path
+
+from flask import Flask
+from sqlalchemy import event
+
+from .config import ConfigError, load_config
+from .extensions import babel, csrf, db, login_manager, migrate
+
+ROOT = Path(__file__).resolve().parent.parent
+
+__all__ = ["ConfigError", "create_app"]
+
+
+def create_app(config=None):
+    """Build the app; ``config`` overrides what the environment says (tests).
+
+    Raises ConfigError with a one-line message when a setting is malformed.
+    """
+    app = Flask(__name__, template_folder=str(ROOT / "templates"),
+                instance_path=os.environ.get("INSTANCE_PATH") or str(ROOT / "instance"))
+    Path(app.instance_path).mkdir(parents=True, exist_ok=True)
+    app.config.update(load_config(app.instance_path))
+    if config:
+        app.config.update(config)
+    for folder in ("UPLOAD_DIR", "RESULT_DIR"):
+        Path(app.config[folder]).mkdir(parents=True, exist_ok=True)
+    if not app.logger.handlers or app.logger.level == logging.NOTSET:
+        app.logger.setLevel(logging.INFO)
+
+    from . import i18n
+    i18n.compile_catalogs()
+
+    db.init_app(app)
+    migrate.init_app(app, db, directory=str(Path(__file__).parent / "migrations"), render_as_batch=True)
+    csrf.init_app(app)
+    babel.init_app(app, locale_selector=i18n.select_locale,
+                   default_translation_directories=str(i18n.TRANSLATIONS))
+    login_manager.init_app(app)
+    with app.app_context():
+        _tune_sqlite(db.engine)
+
+    from . import auth, directory, errors, jobs, views
+    from .admin import units as admin_units, users as admin_users
+    jobs.init_app(app)
+    auth.init_app(app)
+    errors.init_app(app)
+    app.register_blueprint(i18n.bp)
+    app.register_blueprint(auth.bp)
+    app.register_blueprint(views.bp)
+    app.register_blueprint(admin_units.bp)
+    app.register_blueprint(admin_users.bp)
+    app.register_blueprint(directory.bp)
+
+    from . import cli
+    cli.init_app(app)
+    return app
+
+
+def _tune_sqlite(engine):
+    if engine.dialect.name != "sqlite":
+        return
+
+    # The web process and the worker write the same file: WAL lets readers go
+    # on during a write, and the busy timeout waits instead of failing.
+    @event.listens_for(engine, "connect")
+    def _on_connect(dbapi_connection, _record):
+        cursor = dbapi_connection.cursor()
+        cursor.execute("PRAGMA journal_mode=WAL")
+        cursor.execute("PRAGMA busy_timeout=10000")
+        cursor.execute("PRAGMA foreign_keys=ON")
+        cursor.close()

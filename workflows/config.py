@@ -1,0 +1,129 @@
+"""Configuration from environment variables.
+
+Every setting has a safe default; a malformed value raises ConfigError whose
+message is one line naming the variable, so start-up can stop cleanly.
+"""
+import os
+import secrets
+from pathlib import Path
+
+from sqlalchemy.engine import make_url
+from sqlalchemy.exc import ArgumentError
+
+LANGUAGES = ("zh_CN", "en")
+
+# Families are tried in order by fontconfig; the official faces come first so
+# an office that has them installed gets them, the open Debian faces follow.
+DEFAULT_FONTS = {
+    "PDF_FONT_TITLE": '"FZXiaoBiaoSong-B05S", "方正小标宋简体", "Noto Serif CJK SC", serif',
+    "PDF_FONT_BODY": '"FangSong", "FangSong_GB2312", "仿宋", "Noto Serif CJK SC", serif',
+    "PDF_FONT_HEADING": '"SimHei", "黑体", "Noto Sans CJK SC", sans-serif',
+    "PDF_FONT_KAI": '"KaiTi", "KaiTi_GB2312", "楷体", "AR PL UKai CN", serif',
+    "PDF_FONT_PAGE_NUMBER": '"SimSun", "宋体", "Noto Serif CJK SC", serif',
+}
+
+
+class ConfigError(Exception):
+    """A configuration value that cannot be used; str() is one line for the operator."""
+
+
+def _flag(env, name, default):
+    raw = env.get(name)
+    if raw is None or raw == "":
+        return default
+    value = raw.strip().lower()
+    if value in ("1", "true", "yes", "on"):
+        return True
+    if value in ("0", "false", "no", "off"):
+        return False
+    raise ConfigError(f"{name}: expected true/false (1/0), got {raw!r}")
+
+
+def _positive_int(env, name, default):
+    raw = env.get(name)
+    if raw is None or raw == "":
+        return default
+    try:
+        value = int(raw)
+    except ValueError:
+        raise ConfigError(f"{name}: expected a whole number, got {raw!r}") from None
+    if value <= 0:
+        raise ConfigError(f"{name}: expected a number above 0, got {raw!r}")
+    return value
+
+
+def _database_url(env, instance_path):
+    raw = env.get("DATABASE_URL")
+    if not raw:
+        return f"sqlite:///{Path(instance_path) / 'wenming.sqlite3'}"
+    try:
+        url = make_url(raw)
+    except ArgumentError:
+        raise ConfigError(f"DATABASE_URL: cannot read {raw!r} as a database URL "
+                          "(expected e.g. postgresql://user@host/db or sqlite:///path)") from None
+    backend = url.get_backend_name()
+    if backend not in ("sqlite", "postgresql"):
+        raise ConfigError(f"DATABASE_URL: unsupported database {backend!r} (use sqlite or postgresql)")
+    if backend == "postgresql" and url.drivername == "postgresql":
+        # psycopg 3 is the driver we ship; plain postgresql:// would pick psycopg2.
+        url = url.set(drivername="postgresql+psycopg")
+    return url.render_as_string(hide_password=False)
+
+
+def _redis_url(env):
+    raw = env.get("REDIS_URL")
+    if not raw:
+        return None
+    if not raw.startswith(("redis://", "rediss://", "unix://")):
+        raise ConfigError(f"REDIS_URL: expected redis://host:port/db, got {raw!r}")
+    return raw
+
+
+def _secret_key(env, instance_path):
+    raw = env.get("SECRET_KEY")
+    if raw:
+        if len(raw) < 16:
+            raise ConfigError("SECRET_KEY: too short (use at least 16 characters)")
+        return raw
+    path = Path(instance_path) / "secret_key"
+    if path.exists():
+        return path.read_text().strip()
+    path.parent.mkdir(parents=True, exist_ok=True)
+    key = secrets.token_hex(32)
+    # Created with 0600 so other local users cannot read the session key.
+    fd = os.open(path, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o600)
+    with os.fdopen(fd, "w") as handle:
+        handle.write(key)
+    return key
+
+
+def load_config(instance_path, env=None):
+    """Return a Flask config mapping read from ``env`` (default: os.environ)."""
+    env = os.environ if env is None else env
+    language = env.get("DEFAULT_LANGUAGE") or "zh_CN"
+    if language not in LANGUAGES:
+        raise ConfigError(f"DEFAULT_LANGUAGE: expected one of {', '.join(LANGUAGES)}, got {language!r}")
+    https = _flag(env, "HTTPS", False)
+    config = {
+        "SQLALCHEMY_DATABASE_URI": _database_url(env, instance_path),
+        "REDIS_URL": _redis_url(env),
+        "SECRET_KEY": _secret_key(env, instance_path),
+        "UPLOAD_DIR": env.get("UPLOAD_DIR") or str(Path(instance_path) / "uploads"),
+        "RESULT_DIR": env.get("RESULT_DIR") or str(Path(instance_path) / "results"),
+        "BABEL_DEFAULT_LOCALE": language,
+        "RQ_QUEUE": env.get("RQ_QUEUE") or "wenming",
+        "JOB_TIMEOUT": _positive_int(env, "JOB_TIMEOUT", 600),
+        "JOB_RETRIES": _positive_int(env, "JOB_RETRIES", 2),
+        "SESSION_COOKIE_HTTPONLY": True,
+        "SESSION_COOKIE_SAMESITE": "Lax",
+        "SESSION_COOKIE_SECURE": https,
+        "REMEMBER_COOKIE_HTTPONLY": True,
+        "REMEMBER_COOKIE_SAMESITE": "Lax",
+        "REMEMBER_COOKIE_SECURE": https,
+        "PREFERRED_URL_SCHEME": "https" if https else "http",
+        "LOGIN_MAX_FAILURES": 5,
+        "LOGIN_WINDOW_MINUTES": 15,
+    }
+    for name, default in DEFAULT_FONTS.items():
+        config[name] = env.get(name) or default
+    return config

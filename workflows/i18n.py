@@ -1,0 +1,58 @@
+"""Language choice and the message catalogues (Chinese by default, English available)."""
+from pathlib import Path
+
+from babel.messages.mofile import write_mo
+from babel.messages.pofile import read_po
+from flask import Blueprint, current_app, has_request_context, redirect, request, session, url_for
+from flask_login import current_user
+
+from .config import LANGUAGES
+from .extensions import db
+
+bp = Blueprint("i18n", __name__)
+# Catalogues are stored by language ("zh"): Babel reads zh_CN as zh_Hans_CN,
+# and gettext falls back from that to the bare language.
+TRANSLATIONS = Path(__file__).parent / "translations"
+
+
+def select_locale():
+    if not has_request_context():
+        return current_app.config["BABEL_DEFAULT_LOCALE"]
+    chosen = session.get("lang")
+    if chosen in LANGUAGES:
+        return chosen
+    if current_user and current_user.is_authenticated and current_user.language in LANGUAGES:
+        return current_user.language
+    return current_app.config["BABEL_DEFAULT_LOCALE"]
+
+
+def compile_catalogs():
+    """Compile each .po next to it when its .mo is missing or older.
+
+    Keeps the repository free of generated binaries; costs a stat per
+    language at start-up.
+    """
+    for po_path in TRANSLATIONS.glob("*/LC_MESSAGES/messages.po"):
+        mo_path = po_path.with_suffix(".mo")
+        if mo_path.exists() and mo_path.stat().st_mtime >= po_path.stat().st_mtime:
+            continue
+        with po_path.open("rb") as po_file:
+            catalog = read_po(po_file)
+        tmp = mo_path.with_suffix(".mo.tmp")
+        with tmp.open("wb") as mo_file:
+            write_mo(mo_file, catalog)
+        tmp.replace(mo_path)
+
+
+@bp.post("/language/<lang>")
+def choose(lang):
+    if lang in LANGUAGES:
+        session["lang"] = lang
+        if current_user.is_authenticated:
+            current_user.language = lang
+            db.session.commit()
+    target = request.form.get("next") or ""
+    # Only local paths: an open redirect would let a link bounce users elsewhere.
+    if not target.startswith("/") or target.startswith("//"):
+        target = url_for("home.index")
+    return redirect(target)
