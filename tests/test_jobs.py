@@ -3,7 +3,6 @@ import os
 import signal
 import time
 
-import pytest
 from redis import Redis
 from rq import Queue
 

@@ -42,8 +42,8 @@ def create_app(config=None):
     with app.app_context():
         _tune_sqlite(db.engine)
 
-    from . import auth, directory, errors, jobs, views
-    from .admin import units as admin_units, users as admin_users
+    from . import auth, directory, errors, jobs, submissions, views
+    from .admin import forms as admin_forms, units as admin_units, users as admin_users
     jobs.init_app(app)
     auth.init_app(app)
     errors.init_app(app)
@@ -52,7 +52,9 @@ def create_app(config=None):
     app.register_blueprint(views.bp)
     app.register_blueprint(admin_units.bp)
     app.register_blueprint(admin_users.bp)
+    app.register_blueprint(admin_forms.bp)
     app.register_blueprint(directory.bp)
+    app.register_blueprint(submissions.bp)
 
     from . import cli
     cli.init_app(app)

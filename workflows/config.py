@@ -3,6 +3,7 @@
 Every setting has a safe default; a malformed value raises ConfigError whose
 message is one line naming the variable, so start-up can stop cleanly.
 """
+import base64
 import os
 import secrets
 from pathlib import Path
@@ -85,12 +86,29 @@ def _secret_key(env, instance_path):
         if len(raw) < 16:
             raise ConfigError("SECRET_KEY: too short (use at least 16 characters)")
         return raw
-    path = Path(instance_path) / "secret_key"
+    return _generated_once(Path(instance_path) / "secret_key", lambda: secrets.token_hex(32))
+
+
+def _data_key(env, instance_path):
+    raw = env.get("DATA_KEY")
+    if raw:
+        try:
+            if len(base64.urlsafe_b64decode(raw.encode())) != 32:
+                raise ValueError
+        except ValueError:
+            raise ConfigError("DATA_KEY: expected 32 bytes in URL-safe base64 "
+                              "(python -c 'from cryptography.fernet import Fernet; print(Fernet.generate_key().decode())')") from None
+        return raw
+    return _generated_once(Path(instance_path) / "data_key",
+                           lambda: base64.urlsafe_b64encode(secrets.token_bytes(32)).decode())
+
+
+def _generated_once(path, make):
     if path.exists():
         return path.read_text().strip()
     path.parent.mkdir(parents=True, exist_ok=True)
-    key = secrets.token_hex(32)
-    # Created with 0600 so other local users cannot read the session key.
+    key = make()
+    # Created with 0600 so other local users cannot read the key.
     fd = os.open(path, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o600)
     with os.fdopen(fd, "w") as handle:
         handle.write(key)
@@ -108,6 +126,9 @@ def load_config(instance_path, env=None):
         "SQLALCHEMY_DATABASE_URI": _database_url(env, instance_path),
         "REDIS_URL": _redis_url(env),
         "SECRET_KEY": _secret_key(env, instance_path),
+        # Encrypts personal data (ID numbers) at rest; separate from SECRET_KEY
+        # so rotating sessions never makes stored data unreadable.
+        "DATA_KEY": _data_key(env, instance_path),
         "UPLOAD_DIR": env.get("UPLOAD_DIR") or str(Path(instance_path) / "uploads"),
         "RESULT_DIR": env.get("RESULT_DIR") or str(Path(instance_path) / "results"),
         "BABEL_DEFAULT_LOCALE": language,
@@ -121,6 +142,8 @@ def load_config(instance_path, env=None):
         "REMEMBER_COOKIE_SAMESITE": "Lax",
         "REMEMBER_COOKIE_SECURE": https,
         "PREFERRED_URL_SCHEME": "https" if https else "http",
+        # Nine 2 MB photos and the form itself; larger bodies are refused unread.
+        "MAX_CONTENT_LENGTH": _positive_int(env, "MAX_UPLOAD_MB", 40) * 1024 * 1024,
         "LOGIN_MAX_FAILURES": 5,
         "LOGIN_WINDOW_MINUTES": 15,
     }

@@ -1,8 +1,13 @@
 """The demo city: Fuyang's public structure from the notice, with a user for every role."""
+from pathlib import Path
+
 from sqlalchemy import select
 
+from forms.definition import load_definition
+
 from .extensions import db
-from .models import Role, RoleGrant, Unit, UnitKind, User
+from .models import FormVersion, Role, RoleGrant, Unit, UnitKind, User
+from .models.units import utcnow
 from .org import create_unit, create_user
 
 DEMO_PASSWORD = "wenming-demo"
@@ -64,5 +69,25 @@ def seed_demo():
         team = _unit(org, UnitKind.TEAM.value, f"{code}-V1-T1", f"{area}学雷锋志愿服务队")
         _user(f"{low}.certifier", f"{area}志愿服务联合会认证员", org, (Role.CERTIFIER, org), (Role.FILLER, org))
         _user(f"{low}.team", f"{team.name}填报员", team, (Role.FILLER, team))
+    install_builtin_forms()
     db.session.commit()
     return city
+
+
+BUILTIN_FORMS = Path(__file__).parent / "definitions" / "forms"
+
+
+def install_builtin_forms():
+    """Publish each built-in definition whose key and version are not stored yet."""
+    installed = []
+    for path in sorted(BUILTIN_FORMS.glob("*.yaml")):
+        source = path.read_text(encoding="utf-8")
+        spec = load_definition(source)
+        exists = db.session.execute(select(FormVersion.id).where(
+            FormVersion.key == spec.key, FormVersion.version == spec.version)).first()
+        if exists:
+            continue
+        db.session.add(FormVersion(key=spec.key, version=spec.version, sha256=spec.sha256, source=source,
+                                   title=spec.schema.title.zh, status="published", published_at=utcnow()))
+        installed.append(spec.key)
+    return installed

@@ -5,7 +5,7 @@ from flask_login import current_user
 from flask_wtf.csrf import CSRFError
 
 from .access import has_role_anywhere
-from .labels import JOB_STATES
+from .labels import JOB_STATES, SUBMISSION_STATES
 from .models import Role
 
 
@@ -38,5 +38,6 @@ def init_app(app):
         return {
             "has_admin": lambda: current_user.is_authenticated and has_role_anywhere(current_user, Role.ADMIN),
             "job_states": JOB_STATES,
+            "submission_states": SUBMISSION_STATES,
             "get_locale": get_locale,
         }

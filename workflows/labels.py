@@ -25,3 +25,8 @@ JOB_STATES = {
     "done": _l("Done"),
     "failed": _l("Failed"),
 }
+
+SUBMISSION_STATES = {
+    "draft": _l("Draft"),
+    "submitted": _l("Submitted"),
+}

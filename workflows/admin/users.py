@@ -10,7 +10,7 @@ from wtforms.validators import DataRequired, Length
 from ..extensions import db
 from ..labels import ROLES
 from ..models import RoleGrant, Unit, User
-from ..org import OrgError, create_user, grant_role, reset_password, revoke_role, set_user_active
+from ..org import create_user, grant_role, reset_password, revoke_role, set_user_active
 from . import admin_paths, load_unit_in_scope, unit_choices, units_in_scope
 from .units import ConfirmForm, _apply
 

@@ -1,0 +1,1 @@
+"""The low-code form layer: definitions, expressions, answers; no Flask, no database."""

@@ -1,0 +1,374 @@
+"""Loading a form definition: YAML → schema → names, choices and expressions checked.
+
+``load_definition(text)`` returns a FormSpec, the compiled, immutable form a
+version is served and validated with, or raises DefinitionError listing
+every problem as ``path: message`` with the YAML line it sits on.
+"""
+import hashlib
+from dataclasses import dataclass, field as dc_field
+from functools import lru_cache
+
+import yaml
+from pydantic import ValidationError
+
+from .expressions import ExpressionError, compile_expression
+from .schema import FIELD_TYPES, FormSchema
+
+MAX_SOURCE = 256 * 1024
+# libyaml's parser when PyYAML was built with it; the same safe constructors either way.
+_Loader = getattr(yaml, "CSafeLoader", yaml.SafeLoader)
+MAX_NODES = 50_000
+
+VALUE_TYPES = {
+    "text": "text", "textarea": "text", "email": "text", "phone": "text", "id_card": "text",
+    "integer": "number", "decimal": "number", "date": "date", "datetime": "datetime",
+    "boolean": "boolean", "choice": "text", "multi_choice": "list[text]",
+    "image": "list[text]", "file": "list[text]", "repeat": "list[any]",
+}
+
+
+@dataclass(frozen=True)
+class Problem:
+    path: str
+    message: str
+    line: int | None = None
+
+    def __str__(self):
+        return f"{self.path}: {self.message}" if self.path else self.message
+
+
+class DefinitionError(Exception):
+    def __init__(self, problems):
+        super().__init__("\n".join(str(p) for p in problems))
+        self.problems = problems
+
+
+@dataclass(eq=False)
+class FieldSpec:
+    """One field with its expressions compiled and its choice list resolved."""
+    model: object
+    path: str
+    value_type: str
+    visible_if: object = None
+    required_if: object = None
+    constraints: list = dc_field(default_factory=list)
+    calculate: object = None
+    choices: list | None = None
+    columns: list["FieldSpec"] = dc_field(default_factory=list)
+    calc_columns: list["FieldSpec"] = dc_field(default_factory=list)
+
+    @property
+    def name(self):
+        return self.model.name
+
+    @property
+    def type(self):
+        return self.model.type
+
+    @property
+    def required(self):
+        return self.model.required is True
+
+    def column(self, name):
+        return next((c for c in self.columns if c.name == name), None)
+
+
+@dataclass(eq=False)
+class FormSpec:
+    schema: FormSchema
+    source: str
+    sha256: str
+    fields: list[FieldSpec]
+    calc_order: list[FieldSpec]
+
+    @property
+    def key(self):
+        return self.schema.key
+
+    @property
+    def version(self):
+        return self.schema.version
+
+    def field(self, name):
+        return next((f for f in self.fields if f.name == name), None)
+
+    def walk(self):
+        """Every field, repeat columns included, in order."""
+        for spec in self.fields:
+            yield spec
+            yield from spec.columns
+
+    def expression_trees(self):
+        """The compiled trees the browser evaluates for live show/hide, by field path."""
+        out = {}
+        for spec in self.walk():
+            if spec.visible_if is not None:
+                out[spec.path] = spec.visible_if.to_json()
+        return out
+
+
+def sha256_of(source):
+    return hashlib.sha256(source.encode("utf-8")).hexdigest()
+
+
+@lru_cache(maxsize=256)
+def load_definition(source):
+    """Compile ``source`` (YAML text); cached by content, so a version compiles once."""
+    data, lines = parse_yaml(source)
+    try:
+        schema = FormSchema.model_validate(data)
+    except ValidationError as exc:
+        raise DefinitionError([_problem_from_pydantic(err, lines) for err in exc.errors()]) from None
+    return _compile(schema, source, lines)
+
+
+def parse_yaml(source):
+    """YAML → (data, {path tuple: line}); refuses oversized and alias-bomb documents."""
+    if len(source) > MAX_SOURCE:
+        raise DefinitionError([Problem("", f"definition too large ({len(source)} characters, at most {MAX_SOURCE})")])
+    loader = _Loader(source)
+    try:
+        node = loader.get_single_node()
+    except yaml.YAMLError as exc:
+        mark = getattr(exc, "problem_mark", None)
+        line = mark.line + 1 if mark else None
+        raise DefinitionError([Problem("", f"not valid YAML: {getattr(exc, 'problem', exc)}", line)]) from None
+    if node is None:
+        raise DefinitionError([Problem("", "the definition is empty", 1)])
+    lines = {}
+    visits = 0
+
+    def walk(current, path):
+        nonlocal visits
+        visits += 1
+        if visits > MAX_NODES:
+            raise DefinitionError([Problem("", "definition too large (too many nodes or aliases)")])
+        lines.setdefault(path, current.start_mark.line + 1)
+        if isinstance(current, yaml.MappingNode):
+            for key_node, value_node in current.value:
+                key = key_node.value
+                lines.setdefault(path + (key,), key_node.start_mark.line + 1)
+                walk(value_node, path + (key,))
+        elif isinstance(current, yaml.SequenceNode):
+            for index, item in enumerate(current.value):
+                walk(item, path + (index,))
+
+    walk(node, ())
+    try:
+        data = loader.construct_document(node)
+    except yaml.YAMLError as exc:
+        raise DefinitionError([Problem("", f"not valid YAML: {getattr(exc, 'problem', exc)}")]) from None
+    finally:
+        loader.dispose()
+    return data, lines
+
+
+def format_path(loc):
+    out = ""
+    for part in loc:
+        if isinstance(part, int):
+            out += f"[{part}]"
+        else:
+            out += ("." if out else "") + str(part)
+    return out
+
+
+def line_of(lines, loc):
+    loc = tuple(loc)
+    while loc and loc not in lines:
+        loc = loc[:-1]
+    return lines.get(loc)
+
+
+def _problem_from_pydantic(err, lines):
+    loc = []
+    raw = list(err["loc"])
+    for index, part in enumerate(raw):
+        # Discriminated unions add the field's type tag to the path; it is not a key.
+        if isinstance(part, str) and index and isinstance(raw[index - 1], int) and part in FIELD_TYPES:
+            continue
+        if part == "if_":
+            part = "if"
+        loc.append(part)
+    kind = err["type"]
+    if kind == "union_tag_invalid":
+        tag = err.get("ctx", {}).get("tag")
+        inside = "repeat" in raw
+        message = (f"type '{tag}' cannot be used inside a repeat" if inside and tag in FIELD_TYPES
+                   else f"unknown field type '{tag}'")
+        loc.append("type")
+    elif kind == "union_tag_not_found":
+        message = "every field needs a type"
+    elif kind == "extra_forbidden":
+        message = f"unknown key '{loc[-1]}'"
+    elif kind == "missing":
+        message = "required key is missing"
+    elif kind == "string_pattern_mismatch":
+        message = "must be a letter followed by letters, digits or '_'"
+    else:
+        message = err["msg"]
+    return Problem(format_path(loc), message, line_of(lines, loc))
+
+
+class _Checker:
+    """Names, choice lists, limits and expressions of a structurally valid definition."""
+
+    def __init__(self, schema, lines):
+        self.schema = schema
+        self.lines = lines
+        self.problems = []
+
+    def problem(self, loc, message):
+        self.problems.append(Problem(format_path(loc), message, line_of(self.lines, loc)))
+
+    def compile(self, loc, source, names, columns, row_names=None, expect=None):
+        try:
+            return compile_expression(source, names, row_names=row_names, columns=columns, expect=expect)
+        except ExpressionError as exc:
+            self.problem(loc, str(exc))
+            return None
+
+    def run(self):
+        fields = self.schema.fields
+        self.unique(fields, ("fields",))
+        names = {f.name: VALUE_TYPES.get(f.type, "any") for f in fields if f.type not in ("note", "calculate")}
+        columns = {}
+        specs = [FieldSpec(model=f, path=f.name, value_type=names.get(f.name, "any")) for f in fields]
+        # Row calculations, then form calculations, each in dependency order,
+        # so every result type is known before anything refers to it.
+        for index, (field, spec) in enumerate(zip(fields, specs)):
+            if field.type != "repeat":
+                continue
+            loc = ("fields", index)
+            self.unique(field.fields, loc + ("fields",))
+            row_types = {c.name: VALUE_TYPES.get(c.type, "any") for c in field.fields
+                         if c.type not in ("note", "calculate")}
+            spec.columns = [FieldSpec(model=c, path=f"{field.name}[].{c.name}",
+                                      value_type=row_types.get(c.name, "any")) for c in field.fields]
+            columns[field.name] = row_types
+            calcs = {c.name: (i, c, s) for i, (c, s) in enumerate(zip(field.fields, spec.columns))
+                     if c.type == "calculate"}
+            spec.calc_columns = self._order(calcs, names, columns, row_types, prefix=loc + ("fields",))
+        calcs = {f.name: (i, f, s) for i, (f, s) in enumerate(zip(fields, specs)) if f.type == "calculate"}
+        order = self._order(calcs, names, columns, None)
+        for index, (field, spec) in enumerate(zip(fields, specs)):
+            loc = ("fields", index)
+            self.limits(field, loc)
+            self.expressions(field, spec, loc, names, columns)
+            for c_index, (column, c_spec) in enumerate(zip(getattr(field, "fields", []), spec.columns)):
+                c_loc = loc + ("fields", c_index)
+                self.limits(column, c_loc)
+                self.expressions(column, c_spec, c_loc, names, columns, columns[field.name])
+        return specs, order
+
+    def unique(self, fields, loc):
+        seen = {}
+        for index, field in enumerate(fields):
+            if field.name in seen:
+                self.problem(loc + (index, "name"), f"duplicate field name '{field.name}' "
+                                                    f"(also {format_path(loc + (seen[field.name],))})")
+            else:
+                seen[field.name] = index
+
+    def limits(self, field, loc):
+        pairs = [("min", "max"), ("min_length", "max_length"), ("min_rows", "max_rows"),
+                 ("min_files", "max_files"), ("min_count", "max_count")]
+        for low, high in pairs:
+            a, b = getattr(field, low, None), getattr(field, high, None)
+            if a is not None and b is not None and a > b:
+                self.problem(loc + (low,), f"{low} ({a:g}) is greater than {high} ({b:g})")
+        if field.type in ("choice", "multi_choice"):
+            if isinstance(field.choices, str) and field.choices not in self.schema.choices:
+                self.problem(loc + ("choices",), f"unknown choice list '{field.choices}'")
+            items = self.choice_items(field)
+            values = [c.value for c in items]
+            if len(set(values)) != len(values):
+                self.problem(loc + ("choices",), "choice values must be unique")
+            if field.choice_filter:
+                known = {f.name for f in self.schema.fields}
+                for attr, target in field.choice_filter.items():
+                    if target not in known:
+                        self.problem(loc + ("choice_filter", attr), f"unknown name '{target}'")
+        if field.type in ("image", "file") and field.accept:
+            from .files import KNOWN_TYPES
+            unknown = [a for a in field.accept if a not in KNOWN_TYPES]
+            if unknown:
+                self.problem(loc + ("accept",), f"unknown file type '{unknown[0]}' "
+                                                f"(known: {', '.join(sorted(KNOWN_TYPES))})")
+
+    def choice_items(self, field):
+        if isinstance(field.choices, str):
+            return self.schema.choices.get(field.choices, [])
+        return field.choices
+
+    def expressions(self, field, spec, loc, names, columns, row_types=None):
+        if field.type in ("choice", "multi_choice"):
+            spec.choices = self.choice_items(field)
+        if field.visible_if is not None:
+            spec.visible_if = self.compile(loc + ("visible_if",), field.visible_if, names, columns, row_types,
+                                           expect="boolean")
+        if isinstance(field.required, str):
+            spec.required_if = self.compile(loc + ("required",), field.required, names, columns, row_types,
+                                            expect="boolean")
+        for c_index, constraint in enumerate(field.constraints):
+            compiled = self.compile(loc + ("constraints", c_index, "if"), constraint.if_, names, columns, row_types,
+                                    expect="boolean")
+            spec.constraints.append((compiled, constraint.message))
+
+    def _order(self, calcs, names, columns, row_types, prefix=("fields",)):
+        """Compile calculations in dependency order; a cycle is reported once, at its first field."""
+        if not calcs:
+            return []
+        probe = dict(names, **{n: "any" for n in calcs}) if row_types is None else names
+        probe_rows = None if row_types is None else dict(row_types, **{n: "any" for n in calcs})
+        deps = {}
+        for name, (index, model, _) in calcs.items():
+            try:
+                compiled = compile_expression(model.calculate, probe, row_names=probe_rows, columns=columns)
+            except ExpressionError as exc:
+                self.problem(prefix + (index, "calculate"), str(exc))
+                continue
+            used = compiled.row_names if row_types is not None else compiled.names
+            deps[name] = [d for d in used if d in calcs]
+        order, state = [], {}
+
+        def visit(name, trail):
+            if state.get(name) == "done":
+                return True
+            if state.get(name) == "active":
+                cycle = trail[trail.index(name):] + [name]
+                index = calcs[cycle[0]][0]
+                self.problem(prefix + (index, "calculate"), "calculation cycle: " + " → ".join(cycle))
+                return False
+            state[name] = "active"
+            ok = all(visit(d, trail + [name]) for d in deps.get(name, []))
+            state[name] = "done"
+            if ok and name in deps:
+                order.append(name)
+            return ok
+
+        for name in calcs:
+            visit(name, [])
+        compiled_order = []
+        for name in order:
+            index, model, spec = calcs[name]
+            compiled = self.compile(prefix + (index, "calculate"), model.calculate, names, columns,
+                                    row_types if row_types is not None else None)
+            if compiled is None:
+                continue
+            spec.calculate = compiled
+            spec.value_type = compiled.type
+            if row_types is None:
+                names[name] = compiled.type
+            else:
+                row_types[name] = compiled.type
+            compiled_order.append(spec)
+        return compiled_order
+
+
+def _compile(schema, source, lines):
+    checker = _Checker(schema, lines)
+    specs, order = checker.run()
+    if checker.problems:
+        raise DefinitionError(checker.problems)
+    return FormSpec(schema=schema, source=source, sha256=sha256_of(source), fields=specs, calc_order=order)

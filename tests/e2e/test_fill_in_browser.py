@@ -1,0 +1,76 @@
+"""A unit fills the activity report in a real browser, as a person would."""
+
+from PIL import Image
+from playwright.sync_api import expect
+
+from forms.idcard import check_character
+from workflows.demo import install_builtin_forms
+from workflows.extensions import db
+from workflows.models import Submission
+
+
+def _id():
+    base = "34120119900307123"
+    return base + check_character(base)
+
+
+def test_fill_and_submit_an_activity_report(app, live_server, browser, city, create_user, tmp_path):
+    with app.app_context():
+        install_builtin_forms()
+        db.session.commit()
+    create_user("filler.a1", city["a1"], "filler")
+    photo = tmp_path / "activity.jpg"
+    Image.new("RGB", (64, 48), (180, 20, 20)).save(photo, "JPEG")
+
+    page = browser.new_page(viewport={"width": 390, "height": 844})  # a phone, as units report from the field
+    page.goto(f"{live_server}/login")
+    page.fill("#username", "filler.a1")
+    page.fill("#password", "correct-horse-1")
+    page.click("button.primary")
+    page.goto(f"{live_server}/forms/")
+    page.click("text=节点主题志愿服务活动报送 >> xpath=../.. >> a.button")
+
+    # Live show/hide evaluates the same compiled trees as the server.
+    media = page.locator("[data-wrap=media_links]")
+    expect(media).to_be_hidden()
+    page.check("input[name=has_media][value='1']")
+    expect(media).to_be_visible()
+    page.check("input[name=has_media][value='0']")
+    expect(media).to_be_hidden()
+    assert page.is_hidden("[data-wrap=theme_other]")
+    page.check("input[name=theme][value='leifeng']")
+
+    page.fill("#title", "学雷锋志愿服务进社区")
+    page.fill("#held_on", "2017-03-05")
+    page.fill("#place", "A区清河路社区")
+    page.fill("#beneficiaries", "孤寡老人 30 人")
+    page.fill("#content", "为辖区孤寡老人打扫卫生、理发、测量血压，并开展防诈骗宣传。" * 2)
+    page.fill("[name=roster-0-name]", "张三")
+    page.fill("[name=roster-0-id_number]", _id())
+    page.fill("[name=roster-0-hours]", "3")
+    page.click("[data-add-row=roster]")
+    page.fill("[name=roster-1-name]", "李四")
+    page.fill("[name=roster-1-id_number]", "341201199003071230")  # wrong check digit
+    page.fill("[name=roster-1-hours]", "2.5")
+    expect(page.locator("[name=total_hours]")).to_have_value("5.5")  # calculated live
+    page.set_input_files("input[name=photos]", str(photo))
+    page.fill("#person_in_charge", "王主任")
+    page.fill("#contact_phone", "13800138000")
+    page.fill("#recorder", "李四")
+    page.click("button[value=submit]")
+
+    # Refused at the row and column, with everything else still there.
+    assert "身份证号码校验位不正确" in page.inner_text("[data-repeat=roster]")
+    assert page.input_value("[name=roster-0-name]") == "张三"
+    assert page.input_value("#title") == "学雷锋志愿服务进社区"
+    assert page.locator("[name=photos-keep]").count() == 1  # the uploaded photo is kept
+    page.fill("[name=roster-1-id_number]", "")
+    page.fill("[name=roster-1-name]", "")
+    page.fill("[name=roster-1-hours]", "")
+    page.click("button[value=submit]")
+    assert "待审核" in page.inner_text("main")
+    assert _id() not in page.content() and _id()[:4] + "**********" in page.content()
+    with app.app_context():
+        stored = db.session.execute(db.select(Submission)).scalar_one()
+        assert stored.state == "submitted" and len(stored.answers["roster"]) == 1
+        assert len(stored.answers["photos"]) == 1

@@ -1,0 +1,141 @@
+// Live show/hide and roster rows for a definition's form. The server decides
+// again on submit; this only spares people fields that do not apply to them.
+(function () {
+  "use strict";
+  var root = document.querySelector("form[data-form-root], [data-form-root]");
+  if (!root) return;
+  var modelNode = root.querySelector("script[data-expression-trees]");
+  if (!modelNode) return;
+  var model = JSON.parse(modelNode.textContent);
+  var today = new Date().toISOString().slice(0, 10);
+
+  function typed(type, raw) {
+    if (raw === null || raw === undefined) return null;
+    raw = String(raw).trim();
+    if (raw === "") return null;
+    if (type === "integer" || type === "decimal") {
+      var n = Number(raw);
+      return isNaN(n) ? null : n;
+    }
+    if (type === "boolean") return raw === "1" ? true : raw === "0" ? false : null;
+    if (type === "id_card") return raw.toUpperCase();
+    return raw;
+  }
+
+  function fieldValue(name, type) {
+    var inputs = root.querySelectorAll('[name="' + name + '"]');
+    if (type === "multi_choice") {
+      return Array.prototype.filter.call(inputs, function (i) { return i.checked || i.selected; })
+        .map(function (i) { return i.value; });
+    }
+    if (type === "image" || type === "file") {
+      var kept = root.querySelectorAll('[name="' + name + '-keep"]:checked').length;
+      var chosen = 0;
+      Array.prototype.forEach.call(inputs, function (i) { chosen += i.files ? i.files.length : 0; });
+      return new Array(kept + chosen).fill("file");
+    }
+    for (var k = 0; k < inputs.length; k++) {
+      var input = inputs[k];
+      if (input.type === "radio" || input.type === "checkbox") {
+        if (input.checked) return typed(type, input.value);
+      } else {
+        return typed(type, input.value);
+      }
+    }
+    return null;
+  }
+
+  function rowsValue(name, columns) {
+    var rows = {};
+    var pattern = new RegExp("^" + name + "-(\\d+)-(\\w+)$");
+    Array.prototype.forEach.call(root.querySelectorAll('[name^="' + name + '-"]'), function (input) {
+      var m = pattern.exec(input.name);
+      if (!m) return;
+      var row = rows[m[1]] = rows[m[1]] || {};
+      if (m[2] === "delete") { if (input.checked) row.__deleted = true; return; }
+      if (!(m[2] in columns)) return;
+      if ((input.type === "radio" || input.type === "checkbox") && !input.checked) return;
+      row[m[2]] = typed(columns[m[2]], input.value);
+    });
+    return Object.keys(rows).sort(function (a, b) { return a - b; })
+      .map(function (k) { return rows[k]; })
+      .filter(function (r) { return !r.__deleted; });
+  }
+
+  function values() {
+    var out = {};
+    Object.keys(model.types).forEach(function (name) {
+      var type = model.types[name];
+      if (type === "note" || type === "calculate") return;
+      out[name] = type === "repeat" ? rowsValue(name, model.columns[name] || {}) : fieldValue(name, type);
+    });
+    return out;
+  }
+
+  function showCalculations(current) {
+    (model.calcs || []).forEach(function (pair) {
+      var value = WenmingExpressions.evaluate(pair[1], current, { today: today });
+      current[pair[0]] = value;
+      var input = root.querySelector('[name="' + pair[0] + '"]');
+      if (input) input.value = value === null || value === undefined ? "" : String(value);
+    });
+  }
+
+  function refresh() {
+    var current = values();
+    showCalculations(current);
+    Object.keys(model.trees).forEach(function (path) {
+      var wrap = root.querySelector('[data-visible-if="' + path + '"]');
+      if (!wrap) return;
+      var shown = WenmingExpressions.isTruthy(WenmingExpressions.evaluate(model.trees[path], current, { today: today }));
+      wrap.hidden = !shown;
+      // A hidden field is dropped by the server anyway; hiding it keeps what was typed.
+    });
+    Array.prototype.forEach.call(root.querySelectorAll("[data-row-count]"), function (node) {
+      var name = node.getAttribute("data-row-count");
+      node.textContent = (document.documentElement.lang === "en" ? "Rows: " : "共 ") +
+        rowsValue(name, model.columns[name] || {}).length + (document.documentElement.lang === "en" ? "" : " 行");
+    });
+  }
+
+  function addRow(name) {
+    var template = root.querySelector('template[data-row-template="' + name + '"]');
+    var body = root.querySelector('[data-repeat="' + name + '"] tbody');
+    var max = Number(root.querySelector('[data-repeat="' + name + '"]').getAttribute("data-max-rows"));
+    var next = -1;
+    Array.prototype.forEach.call(body.querySelectorAll("[name]"), function (input) {
+      var m = new RegExp("^" + name + "-(\\d+)-").exec(input.name);
+      if (m) next = Math.max(next, Number(m[1]));
+    });
+    if (body.querySelectorAll("tr[data-row]").length >= max) return;
+    next += 1;
+    var html = template.innerHTML.split("__index__").join(String(next));
+    body.insertAdjacentHTML("beforeend", html);
+    var rows = body.querySelectorAll("tr[data-row]");
+    var added = rows[rows.length - 1];
+    added.querySelector(".row-no").textContent = String(rows.length);
+    var first = added.querySelector("input, select, textarea");
+    if (first) first.focus();
+  }
+
+  root.addEventListener("click", function (event) {
+    var button = event.target.closest("[data-add-row]");
+    if (!button) return;
+    event.preventDefault();
+    addRow(button.getAttribute("data-add-row"));
+    refresh();
+  });
+  root.addEventListener("change", function (event) {
+    if (event.target.matches("[data-remove-row]")) {
+      event.target.closest("tr").classList.toggle("row-removed", event.target.checked);
+    }
+    refresh();
+  });
+  var pending = false;
+  root.addEventListener("input", function () {
+    if (pending) return;
+    pending = true;
+    window.requestAnimationFrame(function () { pending = false; refresh(); });
+  });
+  refresh();
+})();
