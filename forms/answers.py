@@ -21,7 +21,7 @@ _FALSE = {"0", "false", "no", "off", "n"}
 MAX_VISIBILITY_PASSES = 5
 
 
-class _TypeProblem(Exception):
+class TypeProblem(Exception):
     def __init__(self, key, **params):
         super().__init__(key)
         self.key = key
@@ -48,7 +48,7 @@ def _number_text(value):
 
 
 def coerce(spec, value):
-    """One raw value → its typed value (None when empty); raises _TypeProblem."""
+    """One raw value → its typed value (None when empty); raises TypeProblem."""
     kind = spec.type
     if kind in ("repeat", "image", "file", "multi_choice"):
         if value is None or value == "":
@@ -67,48 +67,48 @@ def coerce(spec, value):
         return str(value).strip() if kind != "textarea" else str(value).strip("\r\n ").replace("\r\n", "\n")
     if kind == "email":
         if not _EMAIL.match(text):
-            raise _TypeProblem("email")
+            raise TypeProblem("email")
         return text
     if kind == "phone":
         compact = text.replace(" ", "")
         if not _PHONE.match(compact):
-            raise _TypeProblem("phone")
+            raise TypeProblem("phone")
         return compact
     if kind == "id_card":
         problem = idcard.problem(text)
         if problem:
-            raise _TypeProblem(problem)
+            raise TypeProblem(problem)
         return idcard.normalise(text)
     if kind == "integer":
         try:
             return int(text)
         except ValueError:
-            raise _TypeProblem("integer") from None
+            raise TypeProblem("integer") from None
     if kind == "decimal":
         try:
             number = Decimal(text)
         except InvalidOperation:
-            raise _TypeProblem("number") from None
+            raise TypeProblem("number") from None
         if not number.is_finite():
-            raise _TypeProblem("number")
+            raise TypeProblem("number")
         return float(number)
     if kind == "date":
         try:
             return date.fromisoformat(text)
         except ValueError:
-            raise _TypeProblem("date") from None
+            raise TypeProblem("date") from None
     if kind == "datetime":
         try:
             return datetime.fromisoformat(text.replace(" ", "T", 1)).replace(tzinfo=None)
         except ValueError:
-            raise _TypeProblem("datetime") from None
+            raise TypeProblem("datetime") from None
     if kind == "boolean":
         lowered = text.lower()
         if lowered in _TRUE:
             return True
         if lowered in _FALSE:
             return False
-        raise _TypeProblem("boolean")
+        raise TypeProblem("boolean")
     return text
 
 
@@ -123,7 +123,7 @@ def _typed_passthrough(kind, value):
         return value
     if kind == "boolean" and isinstance(value, bool):
         return value
-    raise _TypeProblem({"integer": "integer", "decimal": "number"}.get(kind, kind))
+    raise TypeProblem({"integer": "integer", "decimal": "number"}.get(kind, kind))
 
 
 class _Run:
@@ -151,13 +151,14 @@ class _Run:
         for spec in self.spec.fields:
             if spec.type in ("note", "calculate"):
                 continue
-            value = raw.get(spec.name)
+            # A read-only field keeps its default whatever the browser sends.
+            value = spec.model.default if spec.model.read_only else raw.get(spec.name)
             if spec.type == "repeat":
                 values[spec.name] = self.coerce_rows(spec, value)
                 continue
             try:
                 values[spec.name] = coerce(spec, value)
-            except _TypeProblem as problem:
+            except TypeProblem as problem:
                 values[spec.name] = None
                 self.error(spec.path, problem.key, **problem.params)
         return values
@@ -172,7 +173,7 @@ class _Run:
             for column in columns:
                 try:
                     typed[column.name] = coerce(column, row.get(column.name))
-                except _TypeProblem as problem:
+                except TypeProblem as problem:
                     typed[column.name] = None
                     self.error(f"{spec.name}[{index}].{column.name}", problem.key, **problem.params)
             out.append(typed)

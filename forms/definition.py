@@ -271,6 +271,12 @@ class _Checker:
                 seen[field.name] = index
 
     def limits(self, field, loc):
+        if field.default is not None and field.type not in ("repeat", "image", "file", "note", "calculate"):
+            from .answers import TypeProblem, coerce
+            try:
+                coerce(FieldSpec(model=field, path=field.name, value_type="any"), field.default)
+            except TypeProblem:
+                self.problem(loc + ("default",), f"default {field.default!r} is not a valid {field.type}")
         pairs = [("min", "max"), ("min_length", "max_length"), ("min_rows", "max_rows"),
                  ("min_files", "max_files"), ("min_count", "max_count")]
         for low, high in pairs:

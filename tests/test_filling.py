@@ -266,3 +266,14 @@ def test_adult_volunteer_needs_no_guardian(app, filler):
     assert response.status_code == 302
     stored = only_submission(app)
     assert "guardian_name" not in stored.answers and stored.answers["birth"] == "1990-03-07"
+
+
+def test_defaults_prefill_and_read_only_fields_keep_them(app, filler):
+    extra = ("  - {name: year, type: integer, default: 2017, read_only: true}\n"
+             "  - {name: city, type: text, default: 阜阳}\n")
+    publish(app, SMALL.format(version=1, extra=extra))
+    page = filler.get("/forms/small/new").get_data(as_text=True)
+    assert 'value="2017"' in page and 'value="阜阳"' in page
+    assert filler.post("/forms/small/new", data=small_post(year="1999", city="合肥")).status_code == 302
+    stored = only_submission(app)
+    assert (stored.answers["year"], stored.answers["city"]) == (2017, "合肥")

@@ -92,3 +92,8 @@ def test_alias_bomb_is_refused():
         bomb += f"{chr(i)}: &{chr(i)} [*{prev},*{prev},*{prev},*{prev},*{prev},*{prev},*{prev},*{prev},*{prev},*{prev}]\n"
     texts, _ = problems(bomb, head="")
     assert texts == ["definition too large (too many nodes or aliases)"]
+
+
+def test_default_of_the_wrong_type():
+    texts, _ = problems("fields:\n  - {name: n, type: integer, default: many}\n")
+    assert texts == ["fields[0].default: default 'many' is not a valid integer"]

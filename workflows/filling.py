@@ -105,7 +105,9 @@ def build_form(spec, language, formdata=None, answers=None):
     cls = form_class(spec, language)
     if formdata is not None:
         return cls(formdata=formdata)
-    return cls(data=refill(spec, answers or {}))
+    if answers is None:
+        answers = {f.name: f.model.default for f in spec.fields if f.model.default is not None}
+    return cls(data=refill(spec, answers))
 
 
 def page_context(spec, form, language, errors=None, files=None, add_rows=None):
