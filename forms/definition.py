@@ -118,7 +118,7 @@ def load_definition(source):
     try:
         schema = FormSchema.model_validate(data)
     except ValidationError as exc:
-        raise DefinitionError([_problem_from_pydantic(err, lines) for err in exc.errors()]) from None
+        raise DefinitionError([problem_from_pydantic(err, lines) for err in exc.errors()]) from None
     return _compile(schema, source, lines)
 
 
@@ -180,15 +180,15 @@ def line_of(lines, loc):
     return lines.get(loc)
 
 
-def _problem_from_pydantic(err, lines):
+def problem_from_pydantic(err, lines):
     loc = []
     raw = list(err["loc"])
     for index, part in enumerate(raw):
         # Discriminated unions add the field's type tag to the path; it is not a key.
         if isinstance(part, str) and index and isinstance(raw[index - 1], int) and part in FIELD_TYPES:
             continue
-        if part == "if_":
-            part = "if"
+        if part in ("if_", "from_"):
+            part = part[:-1]
         loc.append(part)
     kind = err["type"]
     if kind == "union_tag_invalid":
@@ -200,6 +200,7 @@ def _problem_from_pydantic(err, lines):
     elif kind == "union_tag_not_found":
         message = "every field needs a type"
     elif kind == "extra_forbidden":
+        loc = [("from" if p == "from_" else p) for p in loc]
         message = f"unknown key '{loc[-1]}'"
     elif kind == "missing":
         message = "required key is missing"
@@ -259,7 +260,23 @@ class _Checker:
                 c_loc = loc + ("fields", c_index)
                 self.limits(column, c_loc)
                 self.expressions(column, c_spec, c_loc, names, columns, columns[field.name])
+        self.summary(fields)
         return specs, order
+
+    def summary(self, fields):
+        summary = self.schema.summary
+        if summary is None:
+            return
+        types = {f.name: f.type for f in fields}
+        wanted = {"campaign": ("choice", "text"), "date": ("date", "datetime"), "title": ("text",)}
+        for part, allowed in wanted.items():
+            name = getattr(summary, part)
+            if name is None:
+                continue
+            if name not in types:
+                self.problem(("summary", part), f"unknown name '{name}'")
+            elif types[name] not in allowed:
+                self.problem(("summary", part), f"'{name}' is a {types[name]} field; expected {' or '.join(allowed)}")
 
     def unique(self, fields, loc):
         seen = {}

@@ -168,6 +168,13 @@ FIELD_TYPES = ("text", "textarea", "email", "phone", "id_card", "integer", "deci
                "boolean", "choice", "multi_choice", "calculate", "image", "file", "note", "repeat")
 
 
+class Summary(Strict):
+    """Which fields name a submission's campaign, date and title in lists and queues."""
+    campaign: str | None = None
+    date: str | None = None
+    title: str | None = None
+
+
 class FormSchema(Strict):
     key: str = Field(pattern=KEY)
     version: int = Field(ge=1)
@@ -176,6 +183,7 @@ class FormSchema(Strict):
     # Unit kinds that may fill the form; empty means every kind.
     available_to: list[str] = []
     choices: dict[str, list[Choice]] = {}
+    summary: Summary | None = None
     fields: list[AnyField] = Field(min_length=1)
 
     coerce_texts = texts("title", "description")

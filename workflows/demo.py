@@ -1,12 +1,14 @@
 """The demo city: Fuyang's public structure from the notice, with a user for every role."""
 from pathlib import Path
 
+import yaml
 from sqlalchemy import select
 
 from forms.definition import load_definition
 
+from .engine.definition import load_workflow
 from .extensions import db
-from .models import FormVersion, Role, RoleGrant, Unit, UnitKind, User
+from .models import FormVersion, Role, RoleGrant, Unit, UnitKind, User, WorkflowVersion
 from .models.units import utcnow
 from .org import create_unit, create_user
 
@@ -70,6 +72,7 @@ def seed_demo():
         _user(f"{low}.certifier", f"{area}志愿服务联合会认证员", org, (Role.CERTIFIER, org), (Role.FILLER, org))
         _user(f"{low}.team", f"{team.name}填报员", team, (Role.FILLER, team))
     install_builtin_forms()
+    install_builtin_workflows()
     db.session.commit()
     return city
 
@@ -91,3 +94,31 @@ def install_builtin_forms():
                                    title=spec.schema.title.zh, status="published", published_at=utcnow()))
         installed.append(spec.key)
     return installed
+
+
+BUILTIN_WORKFLOWS = Path(__file__).parent / "definitions" / "workflows"
+
+
+def install_builtin_workflows():
+    """Publish each built-in workflow whose key and version are not stored yet (after the forms)."""
+    db.session.flush()
+    installed = []
+    for path in sorted(BUILTIN_WORKFLOWS.glob("*.yaml")):
+        source = path.read_text(encoding="utf-8")
+        form_key = _yaml_form_key(source)
+        form = db.session.execute(select(FormVersion).where(FormVersion.key == form_key,
+                                                            FormVersion.status == "published")
+                                  .order_by(FormVersion.version.desc()).limit(1)).scalar_one_or_none()
+        spec = load_workflow(source, form.spec if form else None)
+        exists = db.session.execute(select(WorkflowVersion.id).where(
+            WorkflowVersion.key == spec.key, WorkflowVersion.version == spec.version)).first()
+        if exists:
+            continue
+        db.session.add(WorkflowVersion(key=spec.key, version=spec.version, form_key=spec.schema.form,
+                                       sha256=spec.sha256, source=source, status="published", published_at=utcnow()))
+        installed.append(spec.key)
+    return installed
+
+
+def _yaml_form_key(source):
+    return (yaml.safe_load(source) or {}).get("form")

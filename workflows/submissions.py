@@ -9,7 +9,9 @@ from forms.answers import to_json, validate
 from . import filling, personal_data, uploads
 from .access import grant_paths, has_role_at
 from .extensions import db
-from .models import FormVersion, Role, StoredFile, Submission, Unit
+from .engine.definition import load_workflow
+from .engine.perform import ActionError, perform
+from .models import FormVersion, Role, StoredFile, Submission, Unit, WorkflowVersion
 from .models.units import utcnow
 
 bp = Blueprint("submissions", __name__)
@@ -50,7 +52,34 @@ def can_view(user, submission):
 
 
 def can_edit(user, submission):
-    return submission.state in EDITABLE_STATES and has_role_at(user, Role.FILLER, submission.unit)
+    from .engine.perform import workflow_of
+    workflow = workflow_of(submission)
+    if workflow is None:
+        return submission.state in EDITABLE_STATES and has_role_at(user, Role.FILLER, submission.unit)
+    rule = workflow.state(submission.state).edit
+    if rule == "owner":
+        return submission.created_by_id == user.id
+    return rule == "filler" and has_role_at(user, Role.FILLER, submission.unit)
+
+
+def pinned_workflow(form_key):
+    """The newest published workflow for a form: new submissions follow it."""
+    return db.session.execute(select(WorkflowVersion).where(
+        WorkflowVersion.form_key == form_key, WorkflowVersion.status == "published")
+        .order_by(WorkflowVersion.version.desc()).limit(1)).scalar_one_or_none()
+
+
+def summarise(submission, spec, values):
+    """Copy the fields the definition's ``summary`` names onto the row, for lists and the queue."""
+    summary = spec.schema.summary
+    if summary is None:
+        return
+    if summary.campaign:
+        submission.campaign = values.get(summary.campaign)
+    if summary.title:
+        submission.title = (values.get(summary.title) or "")[:200] or None
+    when = values.get(summary.date) if summary.date else None
+    submission.period = when.strftime("%Y-%m") if when else None
 
 
 def load_submission(submission_id, editing=False):
@@ -109,18 +138,29 @@ def _fill(version, unit, submission=None):
                                                       add_rows=add_rows)), (422 if errors else 200)
     answers = personal_data.protect(spec, to_json(outcome.values))
     if submission is None:
+        workflow = pinned_workflow(version.key)
+        initial = load_workflow(workflow.source, spec).initial if workflow else "draft"
         submission = Submission(definition=version, form_key=version.key, form_version=version.version,
                                 form_sha256=version.sha256, unit_id=unit.id, created_by_id=current_user.id,
-                                state="draft", row_version=0)
+                                workflow=workflow, state=initial, row_version=0, state_since=utcnow())
         db.session.add(submission)
     submission.answers = answers
+    summarise(submission, spec, outcome.values)
     submission.row_version += 1
     submission.updated_at = utcnow()
-    if action == "submit":
-        submission.state = "submitted"
-        submission.submitted_at = utcnow()
     db.session.flush()
     uploads.attach(submission, answers, spec)
+    if action == "submit":
+        if submission.workflow_version_id is None:
+            submission.state = "submitted"
+            submission.submitted_at = utcnow()
+        else:
+            try:
+                perform(submission.id, "submit", current_user, commit=False)
+            except ActionError as refused:
+                db.session.rollback()
+                flash(refused.message, "error")
+                return redirect(url_for(".show", submission_id=submission.id) if submission.id else request.url)
     db.session.commit()
     flash(_("Submitted.") if action == "submit" else _("Draft saved."), "success")
     if action == "submit":

@@ -1,7 +1,8 @@
 """Database models; importing this package registers every table."""
 from .forms import FormVersion, StoredFile, Submission
 from .jobs import JobRun, JobState
+from .review import ApiToken, AuditEvent, IdempotencyRecord, Notification, Snapshot, Vote, WorkflowVersion
 from .units import Unit, UnitKind
 from .users import LoginAttempt, Role, RoleGrant, User
 
-__all__ = ["FormVersion", "StoredFile", "Submission", "JobRun", "JobState", "LoginAttempt", "Role", "RoleGrant", "Unit", "UnitKind", "User"]
+__all__ = ["ApiToken", "AuditEvent", "IdempotencyRecord", "Notification", "Snapshot", "Vote", "WorkflowVersion", "FormVersion", "StoredFile", "Submission", "JobRun", "JobState", "LoginAttempt", "Role", "RoleGrant", "Unit", "UnitKind", "User"]

@@ -43,7 +43,17 @@ class Submission(db.Model):
     form_sha256: Mapped[str] = mapped_column(String(64))
     unit_id: Mapped[int] = mapped_column(db.ForeignKey("unit.id"))
     created_by_id: Mapped[int] = mapped_column(db.ForeignKey("user_account.id"))
+    workflow_version_id: Mapped[int | None] = mapped_column(db.ForeignKey("workflow_version.id"))
     state: Mapped[str] = mapped_column(String(32), default="draft")
+    # When the current state was entered: the queue is oldest-first by it.
+    state_since: Mapped[datetime] = mapped_column(default=utcnow)
+    due_at: Mapped[datetime | None] = mapped_column()
+    # Copied from the answers on save, for the queue's filters.
+    campaign: Mapped[str | None] = mapped_column(String(64))
+    period: Mapped[str | None] = mapped_column(String(7))
+    title: Mapped[str | None] = mapped_column(String(200))
+    # Hash of the newest audit event: a chain cut short at its end is caught.
+    audit_head: Mapped[str | None] = mapped_column(String(64))
     answers: Mapped[dict] = mapped_column(JSON, default=dict)
     # Bumped on every change; a stale edit or decision is caught by comparing it.
     row_version: Mapped[int] = mapped_column(default=1)
@@ -53,8 +63,12 @@ class Submission(db.Model):
 
     definition: Mapped[FormVersion] = relationship()
     unit: Mapped[Unit] = relationship()
+    workflow: Mapped["WorkflowVersion | None"] = relationship()
 
-    __table_args__ = (db.Index("ix_submission_unit_state_created", "unit_id", "state", "created_at"),)
+    __table_args__ = (
+        db.Index("ix_submission_unit_state_created", "unit_id", "state", "created_at"),
+        db.Index("ix_submission_queue", "workflow_version_id", "state", "state_since", "id"),
+    )
 
 
 class StoredFile(db.Model):

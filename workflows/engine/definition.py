@@ -1,0 +1,149 @@
+"""Loading a workflow definition: states, transitions, roles, effects and `when` checked at load.
+
+``load_workflow(source, form_spec)`` returns a WorkflowSpec or raises
+forms.definition.DefinitionError with every problem at its key and line.
+"""
+from collections import deque
+from dataclasses import dataclass, field as dc_field
+from functools import lru_cache
+
+from pydantic import ValidationError
+
+from forms.answers import from_json
+from forms.definition import (VALUE_TYPES, DefinitionError, Problem, format_path, line_of, parse_yaml,
+                              problem_from_pydantic, sha256_of)
+from forms.expressions import ExpressionError, compile_expression
+
+from . import effects
+from .schema import ACTORS, WorkflowSchema
+
+
+@dataclass(eq=False)
+class TransitionSpec:
+    model: object
+    index: int
+    when: object = None
+
+    @property
+    def action(self):
+        return self.model.action
+
+    def label(self, language):
+        if self.model.label:
+            return self.model.label.get(language)
+        return self.action
+
+
+@dataclass(eq=False)
+class WorkflowSpec:
+    schema: WorkflowSchema
+    source: str
+    sha256: str
+    transitions: list = dc_field(default_factory=list)
+
+    @property
+    def key(self):
+        return self.schema.key
+
+    @property
+    def version(self):
+        return self.schema.version
+
+    @property
+    def initial(self):
+        return next(iter(self.schema.states))
+
+    def state(self, name):
+        return self.schema.states.get(name)
+
+    def available(self, state):
+        return [t for t in self.transitions if state in t.model.from_]
+
+    def find(self, state, action):
+        return next((t for t in self.transitions if state in t.model.from_ and t.action == action), None)
+
+    def acting_states(self, role):
+        """States in which ``role`` has something to do."""
+        return sorted({s for t in self.transitions if t.model.by == role for s in t.model.from_})
+
+    def when_holds(self, transition, form_spec, answers, today=None):
+        if transition.when is None:
+            return True
+        return transition.when.evaluate(from_json(form_spec, answers), today=today) is True
+
+
+@lru_cache(maxsize=128)
+def load_workflow(source, form_spec):
+    data, lines = parse_yaml(source)
+    try:
+        schema = WorkflowSchema.model_validate(data)
+    except ValidationError as exc:
+        raise DefinitionError([problem_from_pydantic(err, lines) for err in exc.errors()]) from None
+    problems = []
+
+    def problem(loc, message):
+        problems.append(Problem(format_path(loc), message, line_of(lines, loc)))
+
+    if form_spec is None:
+        problem(("form",), f"no published form '{schema.form}'")
+    elif form_spec.key != schema.form:
+        problem(("form",), f"the linked form is '{form_spec.key}', not '{schema.form}'")
+    names = {}
+    columns = {}
+    if form_spec is not None:
+        names = {f.name: (f.value_type if f.type == "calculate" else VALUE_TYPES.get(f.type, "any"))
+                 for f in form_spec.fields if f.type != "note"}
+        columns = {f.name: {c.name: VALUE_TYPES.get(c.type, "any") for c in f.columns if c.type != "note"}
+                   for f in form_spec.fields if f.type == "repeat"}
+    states = schema.states
+    seen = {}
+    specs = []
+    for index, transition in enumerate(schema.transitions):
+        loc = ("transitions", index)
+        for position, name in enumerate(transition.from_):
+            if name not in states:
+                problem(loc + ("from", position), f"unknown state '{name}'")
+            elif states[name].final:
+                problem(loc + ("from", position), f"'{name}' is a final state: nothing leaves it")
+            key = (transition.action, name)
+            if key in seen:
+                problem(loc + ("action",), f"action '{transition.action}' from '{name}' is defined twice "
+                                           f"(also transitions[{seen[key]}])")
+            seen[key] = index
+        if transition.to not in states:
+            problem(loc + ("to",), f"unknown state '{transition.to}'")
+        if transition.by not in ACTORS:
+            problem(loc + ("by",), f"unknown role '{transition.by}' (roles: {', '.join(ACTORS)})")
+        if transition.approval and transition.approval.mode != "any" and transition.by == "owner":
+            problem(loc + ("approval",), "the owner is one person: an approval block needs a role")
+        for position, name in enumerate(transition.effects):
+            if not effects.is_registered(name):
+                problem(loc + ("effects", position), f"unknown effect '{name}' (known: {', '.join(effects.names())})")
+        if transition.approval and transition.approval.mode != "any":
+            for position, name in enumerate(transition.from_):
+                if not any(t.action == "reject" and name in t.from_ for t in schema.transitions):
+                    problem(loc + ("approval",), f"a vote can fail: add a 'reject' transition from '{name}'")
+        spec = TransitionSpec(model=transition, index=index)
+        if transition.when is not None and form_spec is not None:
+            try:
+                spec.when = compile_expression(transition.when, names, columns=columns, expect="boolean")
+            except ExpressionError as exc:
+                problem(loc + ("when",), str(exc))
+            else:
+                if not spec.when.names:
+                    problem(loc + ("when",), "names no field of the form")
+        specs.append(spec)
+    initial = next(iter(states))
+    reached, todo = {initial}, deque([initial])
+    while todo:
+        current = todo.popleft()
+        for transition in schema.transitions:
+            if current in transition.from_ and transition.to in states and transition.to not in reached:
+                reached.add(transition.to)
+                todo.append(transition.to)
+    for name in states:
+        if name not in reached:
+            problem(("states", name), f"unreachable state '{name}': no transition leads to it from '{initial}'")
+    if problems:
+        raise DefinitionError(problems)
+    return WorkflowSpec(schema=schema, source=source, sha256=sha256_of(source), transitions=specs)

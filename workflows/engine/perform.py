@@ -1,0 +1,284 @@
+"""Performing a transition: one database transaction, compare-and-swap on the submission's version.
+
+``perform`` checks that the action is open from the current state to this
+person at this submission's unit, its ``when``, ``not_self`` and comment
+rule; then either records a vote (approval blocks) or moves the submission
+with ``UPDATE … WHERE row_version = :seen``, appends the audit event, runs
+the effects and commits. Of two people acting at once exactly one wins; the
+other is told who decided what. A repeated idempotency key replays the
+first answer and changes nothing.
+"""
+import time
+from dataclasses import dataclass
+
+from flask_babel import gettext as _
+from sqlalchemy import func, select, update
+from sqlalchemy.exc import IntegrityError, OperationalError
+
+from ..access import has_role_at
+from ..extensions import db
+from ..models import AuditEvent, IdempotencyRecord, RoleGrant, Submission, Unit, User, Vote, WorkflowVersion
+from ..models.units import utcnow
+from . import audit, deadlines, effects
+from .definition import load_workflow
+
+BUSY_RETRIES = 8
+
+
+class ActionError(Exception):
+    status = 422
+
+    def __init__(self, message, **details):
+        super().__init__(message)
+        self.message = message
+        self.details = details
+
+    def body(self):
+        return {"error": type(self).__name__, "message": self.message, **self.details}
+
+
+class NotFound(ActionError):
+    status = 404
+
+
+class Forbidden(ActionError):
+    status = 403
+
+
+class Invalid(ActionError):
+    status = 422
+
+
+class Conflict(ActionError):
+    status = 409
+
+
+@dataclass
+class Result:
+    status: int
+    body: dict
+    replayed: bool = False
+
+
+def workflow_of(submission):
+    if submission.workflow_version_id is None:
+        return None
+    version = submission.workflow or db.session.get(WorkflowVersion, submission.workflow_version_id)
+    return load_workflow(version.source, submission.definition.spec)
+
+
+def may_act(actor, transition, submission):
+    by = transition.model.by
+    if by == "owner":
+        return submission.created_by_id == actor.id
+    return has_role_at(actor, by, submission.unit)
+
+
+def actions_for(actor, submission, workflow=None):
+    """The transitions ``actor`` could perform now (the page shows these as buttons)."""
+    workflow = workflow or workflow_of(submission)
+    if workflow is None:
+        return []
+    out = []
+    for transition in workflow.available(submission.state):
+        if not may_act(actor, transition, submission):
+            continue
+        if transition.model.not_self and submission.created_by_id == actor.id:
+            continue
+        approval = transition.model.approval
+        if approval and approval.mode != "any" and _has_voted(submission, actor):
+            continue
+        out.append(transition)
+    return out
+
+
+def _has_voted(submission, actor):
+    return db.session.execute(select(Vote.id).where(
+        Vote.submission_id == submission.id, Vote.round == submission.row_version,
+        Vote.voter_id == actor.id)).first() is not None
+
+
+def perform(submission_id, action, actor, comment=None, expected_version=None, idempotency_key=None,
+            decision="approve", commit=True):
+    """Perform ``action`` on submission ``submission_id`` as ``actor``; returns a Result or raises ActionError."""
+    for attempt in range(BUSY_RETRIES):
+        try:
+            return _perform(submission_id, action, actor, (comment or "").strip() or None, expected_version,
+                            idempotency_key, decision, commit)
+        except OperationalError as exc:
+            # SQLite answers "database is locked" instead of waiting when two
+            # writers meet; start again: the retry sees the winner's change.
+            db.session.rollback()
+            if "locked" not in str(exc).lower() or attempt == BUSY_RETRIES - 1:
+                raise
+            time.sleep(0.01 * (attempt + 1))
+        except IntegrityError:
+            # The same idempotency key, or the same vote, raced and lost: answer as the winner did.
+            db.session.rollback()
+            if idempotency_key:
+                replay = _replay(actor, idempotency_key, submission_id, action)
+                if replay:
+                    return replay
+            raise Conflict(_("This was already decided a moment ago.")) from None
+
+
+def _replay(actor, key, submission_id, action):
+    record = db.session.execute(select(IdempotencyRecord).where(
+        IdempotencyRecord.user_id == actor.id, IdempotencyRecord.key == key)).scalar_one_or_none()
+    if record is None:
+        return None
+    if record.submission_id != submission_id or record.action != action:
+        raise Invalid(_("This idempotency key was already used for another request."))
+    return Result(record.status, record.body, replayed=True)
+
+
+def _perform(submission_id, action, actor, comment, expected_version, key, decision, commit):
+    if key:
+        replay = _replay(actor, key, submission_id, action)
+        if replay:
+            return replay
+    submission = db.session.execute(select(Submission).where(Submission.id == submission_id)
+                                    .execution_options(populate_existing=True)).scalar_one_or_none()
+    from ..submissions import can_view
+    if submission is None or not can_view(actor, submission):
+        raise NotFound(_("No such submission."))
+    workflow = workflow_of(submission)
+    if workflow is None:
+        raise Invalid(_("This submission follows no workflow."))
+    if expected_version is not None and expected_version != submission.row_version:
+        raise _conflict(submission)
+    transition = workflow.find(submission.state, action)
+    if transition is None:
+        if any(t.action == action for t in workflow.transitions):
+            raise _conflict(submission) if expected_version is not None else Invalid(
+                _("“%(action)s” is not possible while the submission is “%(state)s”.",
+                  action=action, state=workflow.state(submission.state).label.get(_lang())))
+        raise NotFound(_("Unknown action “%(action)s”.", action=action))
+    if not may_act(actor, transition, submission):
+        raise Forbidden(_("Your roles do not allow “%(action)s” here.", action=transition.label(_lang())))
+    if transition.model.not_self and submission.created_by_id == actor.id:
+        raise Forbidden(_("You cannot decide on your own submission."))
+    if transition.model.comment == "required" and not comment:
+        raise Invalid(_("Please give a comment: it is required for “%(action)s”.", action=transition.label(_lang())),
+                      field="comment")
+    form_spec = submission.definition.spec
+    if not workflow.when_holds(transition, form_spec, submission.answers):
+        raise Invalid(_("The conditions for “%(action)s” are not met by this submission.",
+                        action=transition.label(_lang())))
+    approval = transition.model.approval
+    if approval is not None and approval.mode != "any":
+        result = _vote(submission, workflow, transition, actor, comment, decision)
+    else:
+        result = _fire(submission, workflow, transition, actor, comment)
+    if key:
+        db.session.add(IdempotencyRecord(user_id=actor.id, key=key, submission_id=submission.id, action=action,
+                                         status=result.status, body=result.body))
+    if commit:
+        db.session.commit()
+    return result
+
+
+def _lang():
+    from flask_babel import get_locale
+    locale = get_locale()
+    return "en" if locale is not None and locale.language == "en" else "zh"
+
+
+def _conflict(submission, workflow=None):
+    db.session.rollback()
+    last = db.session.execute(select(AuditEvent).where(AuditEvent.submission_id == submission.id)
+                              .order_by(AuditEvent.seq.desc()).limit(1)).scalar_one_or_none()
+    current = db.session.get(Submission, submission.id)
+    if last is None:
+        return Conflict(_("This submission changed since you opened it."), state=current.state,
+                        row_version=current.row_version)
+    name = last.actor.display_name if last.actor else _("the system")
+    workflow = workflow or workflow_of(current)
+    done = workflow.find(last.from_state, last.action) if workflow and last.from_state else None
+    label = done.label(_lang()) if done else last.action
+    return Conflict(_("Already decided by %(name)s: “%(action)s” at %(time)s.", name=name, action=label,
+                      time=last.at.strftime("%Y-%m-%d %H:%M")),
+                    decided_by=name, action=last.action, state=current.state, row_version=current.row_version)
+
+
+def _fire(submission, workflow, transition, actor, comment):
+    from_state = submission.state
+    to_state = transition.model.to
+    now = utcnow()
+    target = workflow.state(to_state)
+    duration = transition.model.due or target.due
+    values = {"state": to_state, "row_version": Submission.row_version + 1, "state_since": now,
+              "due_at": deadlines.due_at(now, duration) if duration else None, "updated_at": now}
+    if transition.action == "submit":
+        values["submitted_at"] = now
+    moved = db.session.execute(
+        update(Submission).where(Submission.id == submission.id, Submission.row_version == submission.row_version,
+                                 Submission.state == from_state)
+        .values(**values).execution_options(synchronize_session=False))
+    if moved.rowcount != 1:
+        raise _conflict(submission)
+    db.session.refresh(submission)
+    event = audit.append(submission, actor, transition.action, from_state, to_state, comment, now)
+    context = effects.EffectContext(submission=submission, transition=transition, actor=actor,
+                                    from_state=from_state, workflow=workflow, form_spec=submission.definition.spec)
+    for name in transition.model.effects:
+        effects.run(name, context)
+    db.session.flush()
+    return Result(200, {"submission": submission.id, "action": transition.action, "from": from_state,
+                        "to": to_state, "row_version": submission.row_version, "event": event.seq,
+                        "decided": True})
+
+
+def eligible_voters(submission, transition):
+    """Active people who hold the transition's role at the submission's unit or above it."""
+    stmt = (select(func.count(func.distinct(RoleGrant.user_id)))
+            .join(User, User.id == RoleGrant.user_id)
+            .join(Unit, Unit.id == RoleGrant.unit_id)
+            .where(RoleGrant.role == transition.model.by, User.active.is_(True), Unit.active.is_(True),
+                   RoleGrant.unit_id.in_(submission.unit.ancestor_ids())))
+    if transition.model.not_self:
+        stmt = stmt.where(RoleGrant.user_id != submission.created_by_id)
+    return db.session.execute(stmt).scalar()
+
+
+def _vote(submission, workflow, transition, actor, comment, decision):
+    if decision not in ("approve", "reject"):
+        raise Invalid(_("A vote is approve or reject."), field="decision")
+    if decision == "reject" and not comment:
+        raise Invalid(_("Please give a comment: it is required to vote against."), field="comment")
+    round_ = submission.row_version
+    # Voters queue up on the submission's row, so each counts the votes before it.
+    locked = db.session.execute(select(Submission.row_version).where(Submission.id == submission.id)
+                                .with_for_update()).scalar()
+    if locked != round_:
+        raise _conflict(submission)
+    if _has_voted(submission, actor):
+        raise Conflict(_("You have already voted on this submission."))
+    db.session.add(Vote(submission_id=submission.id, action=transition.action, round=round_, voter_id=actor.id,
+                        decision=decision, comment=comment))
+    db.session.flush()
+    decisions = db.session.execute(select(Vote.decision).where(
+        Vote.submission_id == submission.id, Vote.round == round_)).scalars().all()
+    approvals = decisions.count("approve")
+    rejections = decisions.count("reject")
+    eligible = eligible_voters(submission, transition)
+    approval = transition.model.approval
+    needed = eligible if approval.mode == "all" else approval.n
+    outcome = None
+    if decision == "reject" and approval.veto:
+        outcome = "reject"
+    elif approvals >= needed:
+        outcome = "approve"
+    elif eligible - rejections < needed:
+        outcome = "reject"
+    if outcome == "approve":
+        return _fire(submission, workflow, transition, actor, comment)
+    if outcome == "reject":
+        refusal = workflow.find(submission.state, "reject")
+        return _fire(submission, workflow, refusal, actor, comment)
+    # Still open: the vote is on the record, the state does not move.
+    audit.append(submission, actor, f"vote_{decision}", submission.state, submission.state, comment, utcnow())
+    db.session.flush()
+    return Result(200, {"submission": submission.id, "action": transition.action, "from": submission.state,
+                        "to": submission.state, "row_version": submission.row_version, "decided": False,
+                        "votes": {"approve": approvals, "reject": rejections, "needed": needed}})
