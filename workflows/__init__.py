@@ -42,8 +42,10 @@ def create_app(config=None):
     with app.app_context():
         _tune_sqlite(db.engine)
 
-    from . import auth, directory, errors, jobs, submissions, views
+    from . import auth, directory, errors, jobs, review, submissions, views
     from .admin import forms as admin_forms, units as admin_units, users as admin_users
+    from . import api
+    from .admin import api_tokens as admin_tokens
     jobs.init_app(app)
     auth.init_app(app)
     errors.init_app(app)
@@ -53,8 +55,11 @@ def create_app(config=None):
     app.register_blueprint(admin_units.bp)
     app.register_blueprint(admin_users.bp)
     app.register_blueprint(admin_forms.bp)
+    app.register_blueprint(admin_tokens.bp)
     app.register_blueprint(directory.bp)
     app.register_blueprint(submissions.bp)
+    app.register_blueprint(api.bp)
+    app.register_blueprint(review.bp)
 
     from . import cli
     cli.init_app(app)

@@ -4,6 +4,7 @@ from flask import current_app
 from flask.cli import AppGroup
 
 from . import jobs
+from .engine_cli import audit_cli, workflows_cli
 from .forms_cli import forms_cli
 
 jobs_cli = AppGroup("jobs", help="Background jobs.")
@@ -39,3 +40,5 @@ def init_app(app):
     app.cli.add_command(seed_demo_command)
     app.cli.add_command(jobs_cli)
     app.cli.add_command(forms_cli)
+    app.cli.add_command(workflows_cli)
+    app.cli.add_command(audit_cli)

@@ -135,6 +135,7 @@ def load_config(instance_path, env=None):
         "RQ_QUEUE": env.get("RQ_QUEUE") or "wenming",
         "JOB_TIMEOUT": _positive_int(env, "JOB_TIMEOUT", 600),
         "JOB_RETRIES": _positive_int(env, "JOB_RETRIES", 2),
+        "REMINDER_INTERVAL_MINUTES": _positive_int(env, "REMINDER_INTERVAL_MINUTES", 60),
         "SESSION_COOKIE_HTTPONLY": True,
         "SESSION_COOKIE_SAMESITE": "Lax",
         "SESSION_COOKIE_SECURE": https,

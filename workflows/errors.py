@@ -33,10 +33,16 @@ def init_app(app):
     def gone(exc):
         return _page(410, _("Gone"), exc.description)
 
+    @app.template_filter("attribute_label")
+    def attribute_label(transition, language):
+        return transition.label(language)
+
     @app.context_processor
     def helpers():
         return {
             "has_admin": lambda: current_user.is_authenticated and has_role_anywhere(current_user, Role.ADMIN),
+            "has_queue": lambda: current_user.is_authenticated and any(
+                has_role_anywhere(current_user, r) for r in (Role.REVIEWER, Role.CERTIFIER, Role.OFFICE)),
             "job_states": JOB_STATES,
             "submission_states": SUBMISSION_STATES,
             "get_locale": get_locale,

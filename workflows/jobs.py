@@ -58,7 +58,7 @@ def kind_of(name):
     if name not in _kinds:
         # Job kinds live in modules the app imports; a worker started on a
         # bare app still finds them.
-        from . import directory  # noqa: F401
+        from . import directory, notifications  # noqa: F401
     return _kinds[name]
 
 
@@ -368,4 +368,10 @@ def _rq_statuses(run_ids):
 
 
 def init_app(app):
-    app.extensions[EXTENSION_KEY] = Dispatcher(app)
+    dispatcher = app.extensions[EXTENSION_KEY] = Dispatcher(app)
+    if dispatcher.mode == "inline" and not app.config.get("TESTING"):
+        # No worker to do periodic work: the web process takes it on, from its first request.
+        @app.before_request
+        def _start_periodic_once():
+            from .schedule import start_periodic
+            start_periodic(app)

@@ -1,4 +1,6 @@
 """Units fill forms: start a published form, save drafts, submit, list and read submissions."""
+import uuid
+
 from flask import Blueprint, abort, flash, redirect, render_template, request, send_file, url_for
 from flask_babel import get_locale, gettext as _
 from flask_login import current_user, login_required
@@ -10,7 +12,8 @@ from . import filling, personal_data, uploads
 from .access import grant_paths, has_role_at
 from .extensions import db
 from .engine.definition import load_workflow
-from .engine.perform import ActionError, perform
+from .engine import audit
+from .engine.perform import ActionError, actions_for, perform, workflow_of
 from .models import FormVersion, Role, StoredFile, Submission, Unit, WorkflowVersion
 from .models.units import utcnow
 
@@ -198,8 +201,13 @@ def show(submission_id):
     submission = load_submission(submission_id)
     spec = submission.definition.spec
     answers = personal_data.masked(spec, submission.answers)
+    workflow = workflow_of(submission)
+    events = audit.history(submission.id)
+    last_comment = next((e for e in reversed(events) if e.comment and e.to_state == submission.state), None)
     return render_template("forms/show.html", submission=submission, spec=spec, answers=answers,
-                           lang=language(), editable=can_edit(current_user, submission))
+                           lang=language(), editable=can_edit(current_user, submission), workflow=workflow,
+                           actions=actions_for(current_user, submission, workflow), events=events,
+                           last_comment=last_comment, now=utcnow(), idempotency_key=uuid.uuid4().hex)
 
 
 @bp.get("/submissions/")

@@ -32,6 +32,9 @@ def run_worker(app, burst=False):
     from redis import Redis
     # No socket timeout here: the worker blocks on the queue for minutes.
     worker = JobRowWorker([dispatcher.queue_name], connection=Redis.from_url(dispatcher.redis_url))
+    if not burst:
+        from .schedule import start_periodic
+        start_periodic(app)
     worker.work(burst=burst, with_scheduler=True)
     with app.app_context():
         jobs.reap()

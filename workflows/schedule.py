@@ -1,0 +1,45 @@
+"""Periodic work: the overdue reminders, enqueued every REMINDER_INTERVAL_MINUTES.
+
+With RQ the long-running worker does this; without Redis the web process
+does it in a background thread. Either way a reminders job already queued
+or running is not queued twice.
+"""
+import threading
+import time
+
+from sqlalchemy import select
+
+from . import jobs
+from .extensions import db
+from .models import JobRun
+
+_started = set()
+
+
+def enqueue_reminders():
+    busy = db.session.execute(select(JobRun.id).where(
+        JobRun.kind == "overdue_reminders", JobRun.state.in_(["queued", "running"])).limit(1)).first()
+    if busy:
+        return None
+    run = jobs.enqueue("overdue_reminders")
+    db.session.commit()
+    return run
+
+
+def start_periodic(app):
+    minutes = app.config.get("REMINDER_INTERVAL_MINUTES", 60)
+    if not minutes or id(app) in _started:
+        return
+    _started.add(id(app))
+
+    def loop():
+        while True:
+            time.sleep(minutes * 60)
+            try:
+                with app.app_context():
+                    enqueue_reminders()
+            except Exception:  # noqa: BLE001 - keep the loop alive; the next round tries again
+                app.logger.exception("could not enqueue the overdue reminders")
+
+    threading.Thread(target=loop, name="wenming-reminders", daemon=True).start()
+    app.logger.info("reminders: every %d minutes", minutes)
