@@ -13,7 +13,7 @@ from workflows.engine.definition import load_workflow
 from workflows.engine.perform import ActionError, perform
 from workflows.extensions import db
 from workflows.models import (AuditEvent, FormVersion, Notification, Snapshot, Submission, User, WorkflowVersion)
-from workflows.models.units import utcnow
+
 
 
 @pytest.fixture
@@ -37,6 +37,26 @@ def user(name):
     return db.session.execute(select(User).where(User.username == name)).scalar_one()
 
 
+RAW = {
+    "activity_report": {"theme": "leifeng", "title": "测试活动", "held_on": "2017-03-05", "place": "A区",
+                        "beneficiaries": "老人", "content": "为辖区老人打扫卫生、理发、测量血压，开展防诈骗宣传。" * 3,
+                        "has_media": "0", "roster": [{"name": "张三", "id_number": "341201199003071232", "hours": "3"}],
+                        "photos": [{"id": "t", "name": "a.jpg"}], "person_in_charge": "王", "contact_phone": "13800138000",
+                        "recorder": "李"},
+    "exemplar_nomination": {"kind": "collective", "month": "2017-03", "name": "A区学雷锋志愿服务队",
+                            "organisation": "A区文明办", "deeds": "常年开展关爱孤寡老人志愿服务。" * 20,
+                            "photos": [{"id": "t", "name": "a.jpg"}], "recommender": "王", "contact_phone": "13800138000"},
+}
+
+
+def complete_answers(form):
+    from forms.answers import to_json, validate
+    from workflows.personal_data import protect
+    outcome = validate(form.spec, RAW[form.key], today=date(2017, 12, 31))
+    assert outcome.ok, outcome.errors
+    return protect(form.spec, to_json(outcome.values))
+
+
 def new_report(app, people, form_key="activity_report", unit="a1", state_after="submitted"):
     """A report by filler.a1 moved by the engine up to ``state_after``."""
     with app.test_request_context():
@@ -46,7 +66,7 @@ def new_report(app, people, form_key="activity_report", unit="a1", state_after="
         submission = Submission(definition=form, form_key=form.key, form_version=form.version,
                                 form_sha256=form.sha256, unit_id=people["city"][unit],
                                 created_by_id=people["filler"], workflow=workflow, state="draft",
-                                answers={"title": "测试活动", "theme": "leifeng"}, row_version=1)
+                                answers=complete_answers(form), row_version=1)
         db.session.add(submission)
         db.session.commit()
         path = {"submitted": [("submit", "filler.a1")],
@@ -90,6 +110,18 @@ def test_every_transition_by_an_allowed_and_a_refused_role(app, people, before, 
         result = perform(submission_id, action, user(allowed), comment="意见")
         assert result.status == 200 and result.body["to"] == EXPECTED[action]
     assert state_of(app, submission_id) == EXPECTED[action]
+
+
+def test_an_incomplete_draft_cannot_be_submitted_by_any_door(app, people, client, login):
+    submission_id = new_report(app, people, state_after="draft")
+    with app.app_context():
+        db.session.execute(update(Submission).where(Submission.id == submission_id).values(answers={"title": "半截"}))
+        db.session.commit()
+    login("filler.a1")
+    response = client.post(f"/submissions/{submission_id}/actions/submit", data={"expected_version": 1},
+                           follow_redirects=True)
+    assert "表单尚未填写完整" in response.get_data(as_text=True)
+    assert state_of(app, submission_id) == "draft"
 
 
 def test_other_district_cannot_see_or_act(app, people, client, login):

@@ -38,11 +38,11 @@ from forms.messages import message as form_message
 from . import openapi, personal_data, queue, uploads
 from .engine import audit
 from .engine.definition import load_workflow
-from .engine.perform import (ActionError, Conflict, Forbidden, Invalid, NotFound, _conflict, actions_for,
+from .engine.perform import (ActionError, Forbidden, Invalid, NotFound, conflict, actions_for,
                              perform, workflow_of)
 from .extensions import csrf, db
 from .labels import SUBMISSION_STATES
-from .models import ApiToken, IdempotencyRecord, Submission, Unit, User
+from .models import ApiToken, IdempotencyRecord, Submission, User
 from .models.units import utcnow
 from .submissions import (can_edit, can_view, filler_units, language, open_to, pinned_workflow, published_forms,
                           summarise)
@@ -268,7 +268,7 @@ def _text(data, key, limit):
 
 def _arg_int(name, low, high, default=None):
     raw = request.args.get(name)
-    if raw is None or raw == "":
+    if raw is None:
         return default
     if not re.fullmatch(r"\d{1,10}", raw) or not low <= int(raw) <= high:
         raise BadRequest(_("“%(key)s” must be a whole number from %(low)d to %(high)d.", key=name, low=low,
@@ -389,48 +389,67 @@ def _scalar(value):
     return value is None or isinstance(value, (str, int, float, bool))
 
 
-def _shape_errors(spec, answers, lang):
-    """Values of the wrong JSON shape, by path; validate() checks the rest."""
+def _shapes(spec, answers, lang):
+    """Values of the wrong JSON shape, as errors by path, and the answers without them; validate() checks the rest."""
     errors = {}
 
     def add(path, text):
         errors.setdefault(path, []).append(text)
 
-    def check(field, value, path):
+    def fits(field, value, path):
         kind = field.type
         if kind in ("image", "file"):
             if value is not None and not (isinstance(value, list) and all(
                     isinstance(v, str) or (isinstance(v, dict) and isinstance(v.get("id"), str)) for v in value)):
                 add(path, _("A list of file references: objects with an “id”, or the ids themselves."))
+                return False
         elif kind == "multi_choice":
             if value is not None and not (isinstance(value, list) and all(isinstance(v, str) for v in value)):
                 add(path, _("A list of choice values (text)."))
-            elif value and field.choices is not None and any(v not in {c.value for c in field.choices}
-                                                              for v in value):
+                return False
+            if value and field.choices is not None and any(v not in {c.value for c in field.choices}
+                                                            for v in value):
                 add(path, form_message("choice", lang))
+                return False
         elif not _scalar(value):
             add(path, _("A single value (text, number, true or false)."))
+            return False
         elif kind == "choice" and value not in (None, "") and field.choices is not None \
                 and str(value).strip() not in {c.value for c in field.choices}:
             add(path, form_message("choice", lang))
+            return False
+        return True
 
-    for field in spec.fields:
-        if field.name not in answers or field.type in ("note", "calculate"):
-            continue
-        value = answers[field.name]
-        if field.type == "repeat":
-            if value is None:
-                continue
-            if not isinstance(value, list) or not all(isinstance(row, dict) for row in value):
-                add(field.name, _("A list of rows, each an object of column values."))
-                continue
-            for index, row in enumerate(value):
-                for column in field.columns:
-                    if column.name in row and column.type not in ("note", "calculate"):
-                        check(column, row[column.name], f"{field.name}[{index}].{column.name}")
+    fields = {field.name: field for field in spec.fields}
+    kept = {}
+    for name, value in answers.items():
+        field = fields.get(name)
+        if field is None:
+            add(name, _("This form has no such field."))
+        elif field.type in ("note", "calculate"):
+            continue  # computed by the server; sent back from GET, they are ignored
+        elif field.type != "repeat":
+            if fits(field, value, name):
+                kept[name] = value
+        elif value is None:
+            kept[name] = []
+        elif not isinstance(value, list) or not all(isinstance(row, dict) for row in value):
+            add(name, _("A list of rows, each an object of column values."))
         else:
-            check(field, value, field.name)
-    return errors
+            columns = {column.name: column for column in field.columns}
+            rows = []
+            for index, row in enumerate(value):
+                clean = {}
+                for column_name, cell in row.items():
+                    column = columns.get(column_name)
+                    path = f"{name}[{index}].{column_name}"
+                    if column is None:
+                        add(path, _("This form has no such field."))
+                    elif column.type not in ("note", "calculate") and fits(column, cell, path):
+                        clean[column_name] = cell
+                rows.append(clean)
+            kept[name] = rows
+    return errors, kept
 
 
 def _restore_masked(spec, raw, stored):
@@ -475,10 +494,10 @@ def _resolve_files(spec, raw, unit, submission, lang, errors):
 def _validated(spec, answers, unit, submission=None):
     """API answers (merged over the stored ones) → answers ready to store; Invalid (422) with errors by path."""
     lang = language()
-    errors = _shape_errors(spec, answers, lang)
+    errors, sent = _shapes(spec, answers, lang)
     stored = submission.answers or {} if submission is not None else {}
     raw = dict(personal_data.reveal(spec, stored)) if stored else {}
-    raw.update({k: v for k, v in answers.items() if not any(k == p.split("[")[0] for p in errors)})
+    raw.update(sent)
     if stored:
         _restore_masked(spec, raw, stored)
     _resolve_files(spec, raw, unit, submission, lang, errors)
@@ -488,12 +507,6 @@ def _validated(spec, answers, unit, submission=None):
     if errors:
         raise Invalid(_("Please correct the marked fields."), errors=errors)
     return outcome.values, personal_data.protect(spec, to_json(outcome.values))
-
-
-def _summarise(submission, spec, values):
-    summarise(submission, spec, values)
-    if submission.campaign is not None:
-        submission.campaign = str(submission.campaign)[:64]
 
 
 def _load(submission_id):
@@ -559,7 +572,7 @@ def create_submission():
                             form_sha256=version.sha256, unit_id=unit.id, created_by_id=user.id, workflow=workflow,
                             state=initial, row_version=1, state_since=now, created_at=now, updated_at=now,
                             answers=stored)
-    _summarise(submission, spec, values)
+    summarise(submission, spec, values)
     db.session.add(submission)
     db.session.flush()
     uploads.attach(submission, stored, spec)
@@ -585,7 +598,7 @@ def update_submission(submission_id):
     user = _user()
     submission = _load(submission_id)
     if expected != submission.row_version:
-        raise _conflict(submission)
+        raise conflict(submission)
     if not can_edit(user, submission):
         raise Forbidden(_("You cannot change this submission in its present state."))
     spec = submission.definition.spec
@@ -595,10 +608,10 @@ def update_submission(submission_id):
         .values(row_version=Submission.row_version + 1, updated_at=utcnow())
         .execution_options(synchronize_session=False))
     if moved.rowcount != 1:
-        raise _conflict(submission)
+        raise conflict(submission)
     db.session.refresh(submission)
     submission.answers = stored
-    _summarise(submission, spec, values)
+    summarise(submission, spec, values)
     db.session.flush()
     uploads.attach(submission, stored, spec)
     db.session.commit()
@@ -623,7 +636,7 @@ def _submit(submission_id, data):
         return _result(perform(submission_id, "submit", user, comment, expected, key))  # replays
     submission = _load(submission_id)
     if expected is not None and expected != submission.row_version:
-        raise _conflict(submission)
+        raise conflict(submission)
     spec = submission.definition.spec
     workflow = workflow_of(submission)
     if workflow is None:
@@ -634,10 +647,11 @@ def _submit(submission_id, data):
     elif not any(t.action == "submit" for t in actions_for(user, submission, workflow)):
         # Not open to this person now: perform says why (403, 409 or 422).
         return _result(perform(submission.id, "submit", user, comment, expected, key))
-    outcome = validate(spec, personal_data.reveal(spec, submission.answers or {}), language=language(), strict=True)
-    if outcome.errors:
-        raise Invalid(_("Please correct the marked fields."), errors=outcome.errors)
     if workflow is None:
+        outcome = validate(spec, personal_data.reveal(spec, submission.answers or {}), language=language(),
+                           strict=True)
+        if outcome.errors:
+            raise Invalid(_("Please correct the marked fields."), errors=outcome.errors)
         now = utcnow()
         before = submission.row_version
         submission.state, submission.submitted_at, submission.state_since = "submitted", now, now

@@ -350,9 +350,9 @@ PATHS = {
         "parameters": [
             _query("unit", ID, "Only this unit and the units under it."),
             _query("campaign", {"type": "string", "maxLength": 64}, "A campaign (theme) value."),
-            _query("month", {"type": "string", "pattern": "^\\d{4}-(0[1-9]|1[0-2])$"}, "YYYY-MM"),
+            _query("month", {"type": "string", "pattern": "^(\\d{4}-(0[1-9]|1[0-2]))?$"}, "YYYY-MM (empty: any)."),
             _query("state", {"type": "string", "maxLength": 32}, "Only this state."),
-            _query("overdue", {"type": "string", "enum": ["0", "1"]}, "1: only items past their due time."),
+            _query("overdue", {"type": "string", "enum": ["", "0", "1"]}, "1: only items past their due time."),
             _query("cursor", {"type": "string", "maxLength": 80}, "next_cursor of the previous page."),
             _query("limit", {"type": "integer", "minimum": 1, "maximum": 100, "default": 20}, "Page size."),
         ],

@@ -421,7 +421,7 @@ class _Generator:
                 # Five working days: mostly still in time, about a quarter overdue.
                 ago = rng.uniform(0.02, 5) if rng.random() < 0.75 else rng.uniform(9, 40)
             elif state == "approved":
-                ago = rng.uniform(0.05, 25)
+                ago = rng.uniform(0.05, 18)  # ten working days: about a quarter overdue
             else:
                 ago = rng.uniform(0.05, 40)
             times = [self.now - timedelta(days=ago, microseconds=rng.randrange(1_000_000))]
@@ -470,7 +470,8 @@ class _Generator:
             roster.append(row)
         title = rng.choice(THEME_TITLES[theme])
         place = rng.choice(PLACES)
-        content = (f"{OPENINGS[theme]}，{unit_name}组织{len(roster)}名志愿者在{place}开展“{title}”志愿服务活动。"
+        named = title if "“" in title else f"“{title}”"
+        content = (f"{OPENINGS[theme]}，{unit_name}组织{len(roster)}名志愿者在{place}开展{named}活动。"
                    f"{rng.choice(BODIES)}{rng.choice(CLOSINGS)}")
         answers = {"theme": theme}
         if theme == "other":

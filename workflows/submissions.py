@@ -78,7 +78,8 @@ def summarise(submission, spec, values):
     if summary is None:
         return
     if summary.campaign:
-        submission.campaign = values.get(summary.campaign)
+        campaign = values.get(summary.campaign)
+        submission.campaign = str(campaign)[:64] if campaign is not None else None
     if summary.title:
         submission.title = (values.get(summary.title) or "")[:200] or None
     when = values.get(summary.date) if summary.date else None

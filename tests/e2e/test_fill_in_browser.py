@@ -74,3 +74,68 @@ def test_fill_and_submit_an_activity_report(app, live_server, browser, city, cre
         stored = db.session.execute(db.select(Submission)).scalar_one()
         assert stored.state == "submitted" and len(stored.answers["roster"]) == 1
         assert len(stored.answers["photos"]) == 1
+
+
+def _sign_in(browser, live_server, username):
+    page = browser.new_page(viewport={"width": 1200, "height": 900})
+    page.goto(f"{live_server}/login")
+    page.fill("#username", username)
+    page.fill("#password", "correct-horse-1")
+    page.click("button.primary")
+    return page
+
+
+def test_review_return_fix_resubmit_approve(app, live_server, browser, city, create_user, tmp_path):
+    with app.app_context():
+        from workflows.demo import install_builtin_workflows
+        install_builtin_forms()
+        install_builtin_workflows()
+        db.session.commit()
+    create_user("filler.a1", city["a1"], "filler")
+    create_user("reviewer.a", city["a"], "reviewer")
+    photo = tmp_path / "a.jpg"
+    Image.new("RGB", (32, 32), (20, 120, 20)).save(photo, "JPEG")
+
+    unit = _sign_in(browser, live_server, "filler.a1")
+    unit.goto(f"{live_server}/forms/activity_report/new")
+    unit.check("input[name=theme][value='qingming']")
+    unit.fill("#title", "清明文明祭祀宣传")
+    unit.fill("#held_on", "2017-04-04")
+    unit.fill("#place", "A区公墓")
+    unit.fill("#beneficiaries", "祭扫群众")
+    unit.fill("#content", "在公墓入口发放文明祭祀倡议书，劝导群众鲜花祭扫、网络祭扫，减少燃放。" * 2)
+    unit.check("input[name=has_media][value='0']")
+    unit.fill("[name=roster-0-name]", "张三")
+    unit.fill("[name=roster-0-id_number]", _id())
+    unit.fill("[name=roster-0-hours]", "4")
+    unit.set_input_files("input[name=photos]", str(photo))
+    unit.fill("#person_in_charge", "王主任")
+    unit.fill("#contact_phone", "13800138000")
+    unit.fill("#recorder", "李四")
+    unit.click("button[value=submit]")
+    expect(unit.locator("main")).to_contain_text("待审核")
+    submission_url = unit.url
+
+    reviewer = _sign_in(browser, live_server, "reviewer.a")
+    reviewer.goto(f"{live_server}/review/")
+    reviewer.click("text=清明文明祭祀宣传")
+    reviewer.click("button:has-text('退回修改')")  # no comment yet: refused, nothing changes
+    expect(reviewer.locator(".flash-error")).to_contain_text("请填写意见")
+    reviewer.fill("textarea[name=comment]", "请补充活动现场照片")
+    reviewer.click("button:has-text('退回修改')")
+    expect(reviewer.locator("main")).to_contain_text("退回修改")
+
+    unit.goto(submission_url)
+    expect(unit.locator("main")).to_contain_text("请补充活动现场照片")
+    unit.click("text=修改后重新提交")
+    unit.set_input_files("input[name=photos]", str(photo))
+    unit.click("button[value=submit]")
+    expect(unit.locator("main")).to_contain_text("待审核")
+
+    reviewer.goto(f"{live_server}/review/")
+    reviewer.check("input[name=ids]")
+    reviewer.click("button:has-text('批量审核通过')")
+    expect(reviewer.locator("main")).to_contain_text("待认证")
+    with app.app_context():
+        stored = db.session.execute(db.select(Submission)).scalar_one()
+        assert stored.state == "approved" and len(stored.answers["photos"]) == 2

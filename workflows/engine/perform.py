@@ -146,11 +146,11 @@ def _perform(submission_id, action, actor, comment, expected_version, key, decis
     if workflow is None:
         raise Invalid(_("This submission follows no workflow."))
     if expected_version is not None and expected_version != submission.row_version:
-        raise _conflict(submission)
+        raise conflict(submission)
     transition = workflow.find(submission.state, action)
     if transition is None:
         if any(t.action == action for t in workflow.transitions):
-            raise _conflict(submission) if expected_version is not None else Invalid(
+            raise conflict(submission) if expected_version is not None else Invalid(
                 _("“%(action)s” is not possible while the submission is “%(state)s”.",
                   action=action, state=workflow.state(submission.state).label.get(_lang())))
         raise NotFound(_("Unknown action “%(action)s”.", action=action))
@@ -162,6 +162,8 @@ def _perform(submission_id, action, actor, comment, expected_version, key, decis
         raise Invalid(_("Please give a comment: it is required for “%(action)s”.", action=transition.label(_lang())),
                       field="comment")
     form_spec = submission.definition.spec
+    if _leaves_editing(workflow, submission.state, transition):
+        _require_complete(form_spec, submission)
     if not workflow.when_holds(transition, form_spec, submission.answers):
         raise Invalid(_("The conditions for “%(action)s” are not met by this submission.",
                         action=transition.label(_lang())))
@@ -178,13 +180,27 @@ def _perform(submission_id, action, actor, comment, expected_version, key, decis
     return result
 
 
+def _leaves_editing(workflow, state, transition):
+    return workflow.state(state).edit is not None and workflow.state(transition.model.to).edit is None
+
+
+def _require_complete(form_spec, submission):
+    """A draft leaves its owner's hands only complete, whichever door it leaves by."""
+    from forms.answers import validate
+    from ..personal_data import reveal
+    outcome = validate(form_spec, reveal(form_spec, submission.answers), language=_lang(), strict=True)
+    if not outcome.ok:
+        raise Invalid(_("The form is not complete: open it, correct the marked fields and submit again."),
+                      errors=outcome.errors)
+
+
 def _lang():
     from flask_babel import get_locale
     locale = get_locale()
     return "en" if locale is not None and locale.language == "en" else "zh"
 
 
-def _conflict(submission, workflow=None):
+def conflict(submission, workflow=None):
     db.session.rollback()
     last = db.session.execute(select(AuditEvent).where(AuditEvent.submission_id == submission.id)
                               .order_by(AuditEvent.seq.desc()).limit(1)).scalar_one_or_none()
@@ -216,7 +232,7 @@ def _fire(submission, workflow, transition, actor, comment):
                                  Submission.state == from_state)
         .values(**values).execution_options(synchronize_session=False))
     if moved.rowcount != 1:
-        raise _conflict(submission)
+        raise conflict(submission)
     db.session.refresh(submission)
     event = audit.append(submission, actor, transition.action, from_state, to_state, comment, now)
     context = effects.EffectContext(submission=submission, transition=transition, actor=actor,
@@ -251,7 +267,7 @@ def _vote(submission, workflow, transition, actor, comment, decision):
     locked = db.session.execute(select(Submission.row_version).where(Submission.id == submission.id)
                                 .with_for_update()).scalar()
     if locked != round_:
-        raise _conflict(submission)
+        raise conflict(submission)
     if _has_voted(submission, actor):
         raise Conflict(_("You have already voted on this submission."))
     db.session.add(Vote(submission_id=submission.id, action=transition.action, round=round_, voter_id=actor.id,

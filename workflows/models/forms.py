@@ -1,11 +1,15 @@
 """Form definitions as stored versions, the submissions made with them, and their files."""
 from datetime import datetime
+from typing import TYPE_CHECKING
 
 from sqlalchemy import JSON, String, Text, UniqueConstraint
 from sqlalchemy.orm import Mapped, mapped_column, relationship
 
 from ..extensions import db
 from .units import Unit, utcnow
+
+if TYPE_CHECKING:
+    from .review import WorkflowVersion
 
 
 class FormVersion(db.Model):
