@@ -6,6 +6,7 @@ from flask.cli import AppGroup
 from . import jobs
 from .engine_cli import audit_cli, workflows_cli
 from .forms_cli import forms_cli
+from .scale_cli import seed_scale_command
 
 jobs_cli = AppGroup("jobs", help="Background jobs.")
 
@@ -38,6 +39,7 @@ def reap_command():
 
 def init_app(app):
     app.cli.add_command(seed_demo_command)
+    app.cli.add_command(seed_scale_command)
     app.cli.add_command(jobs_cli)
     app.cli.add_command(forms_cli)
     app.cli.add_command(workflows_cli)

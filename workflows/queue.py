@@ -11,6 +11,7 @@ from dataclasses import dataclass, field as dc_field
 from datetime import datetime
 
 from sqlalchemy import exists, func, select, tuple_
+from sqlalchemy.orm import defer
 
 from .access import grant_paths
 from .engine.definition import load_workflow
@@ -85,11 +86,24 @@ def lanes(user):
     return list(out.values())
 
 
+def _in_subtrees(paths):
+    if db.engine.dialect.name != "sqlite":
+        return Unit.in_any_subtree(paths)
+    # With statistics, SQLite would start from ix_unit_path and sort; "path || ''"
+    # keeps it walking ix_submission_queue in order, which is what paging needs.
+    path = Unit.path.concat("")
+    return db.or_(*[db.and_(path >= low, path < high) for low, high in map(Unit.subtree_range, paths)])
+
+
 def _lane_query(lane, user, filters):
-    stmt = (select(Submission.id, Submission.state_since)
-            .join(Unit, Unit.id == Submission.unit_id)
-            .where(Submission.workflow_version_id == lane.workflow_version_id, Submission.state == lane.state,
-                   Unit.in_any_subtree(lane.paths)))
+    stmt = select(Submission.id, Submission.state_since).where(
+        Submission.workflow_version_id == lane.workflow_version_id, Submission.state == lane.state)
+    # A grant at the top of the tree covers every unit: no join needed.
+    everywhere = any(path.count("/") == 2 for path in lane.paths)
+    if filters.unit_id or not everywhere:
+        stmt = stmt.join(Unit, Unit.id == Submission.unit_id)
+    if not everywhere:
+        stmt = stmt.where(_in_subtrees(lane.paths))
     if lane.not_self:
         stmt = stmt.where(Submission.created_by_id != user.id)
     if lane.voting:
@@ -132,8 +146,8 @@ def page(user, filters=Filters(), cursor=None, limit=PAGE, with_counts=True):
     merged = list(heapq.merge(*streams, key=lambda row: (row.state_since, row.id)))
     chosen = merged[:limit]
     ids = [row.id for row in chosen]
-    by_id = {s.id: s for s in db.session.execute(select(Submission).where(Submission.id.in_(ids))).scalars()} \
-        if ids else {}
+    by_id = {s.id: s for s in db.session.execute(select(Submission).where(Submission.id.in_(ids))
+                                                  .options(defer(Submission.answers))).scalars()} if ids else {}
     items = [by_id[i] for i in ids]
     next_cursor = encode_cursor(chosen[-1].state_since, chosen[-1].id) if len(merged) > limit else None
     result = Page(items=items, next_cursor=next_cursor)

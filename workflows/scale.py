@@ -38,7 +38,8 @@ from .demo import DEMO_PASSWORD, DISTRICTS, seed_demo
 from .engine import audit, deadlines
 from .engine.definition import load_workflow
 from .extensions import db
-from .models import AuditEvent, FormVersion, Role, RoleGrant, Snapshot, Submission, Unit, UnitKind, User, WorkflowVersion
+from .models import (AuditEvent, FormVersion, Role, RoleGrant, Snapshot, Submission, Unit, UnitKind, User,
+                     WorkflowVersion)
 from .models.units import utcnow
 
 UNITS = 1_000

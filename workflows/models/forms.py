@@ -72,6 +72,9 @@ class Submission(db.Model):
     __table_args__ = (
         db.Index("ix_submission_unit_state_created", "unit_id", "state", "created_at"),
         db.Index("ix_submission_queue", "workflow_version_id", "state", "state_since", "id"),
+        # Covers the queue's filter counts, so they never read the answers.
+        db.Index("ix_submission_queue_counts", "workflow_version_id", "state", "unit_id", "campaign", "period",
+                 "due_at"),
     )
 
 
