@@ -66,7 +66,7 @@ def new_report(app, people, form_key="activity_report", unit="a1", state_after="
         submission = Submission(definition=form, form_key=form.key, form_version=form.version,
                                 form_sha256=form.sha256, unit_id=people["city"][unit],
                                 created_by_id=people["filler"], workflow=workflow, state="draft",
-                                answers=complete_answers(form), row_version=1)
+                                answers=complete_answers(form), row_version=1, title="测试活动")
         db.session.add(submission)
         db.session.commit()
         path = {"submitted": [("submit", "filler.a1")],
@@ -371,3 +371,13 @@ def test_queue_is_oldest_first_and_pages_by_keyset(app, people):
         perform(ids[0], "approve", reviewer)
         assert ids[0] not in [s.id for s in queue.page(reviewer).items]
         assert [s.id for s in queue.page(user("certifier.a")).items] == [ids[0]]
+
+
+def test_next_actors_are_notified_and_see_it_at_home(app, people, client, login):
+    submission_id = new_report(app, people)
+    with app.app_context():
+        told = db.session.execute(select(User.username).join(Notification, Notification.user_id == User.id)
+                                  .where(Notification.submission_id == submission_id)).scalars().all()
+    assert told == ["reviewer.a"]
+    login("reviewer.a")
+    assert "测试活动" in client.get("/").get_data(as_text=True)

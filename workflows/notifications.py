@@ -29,7 +29,7 @@ def next_roles(workflow, submission):
 @effect("notify")
 def notify(context):
     submission = context.submission
-    title = submission.title or submission.form_key
+    title = submission.title or submission.definition.spec.schema.title.zh
     state = context.workflow.state(submission.state).label.zh
     for person in responsible(submission, next_roles(context.workflow, submission)):
         if person.id == context.actor.id:
@@ -59,7 +59,7 @@ def send_overdue_reminders(ctx, now=None):
             Notification.created_at > since)).scalars())
         with force_locale("zh_CN"):
             text = _("Overdue since %(due)s: “%(title)s” (%(unit)s) is waiting for you.",
-                     due=submission.due_at.strftime("%Y-%m-%d"), title=submission.title or submission.form_key,
+                     due=submission.due_at.strftime("%Y-%m-%d"), title=submission.title or submission.definition.spec.schema.title.zh,
                      unit=submission.unit.name)
         for person in responsible(submission, next_roles(workflow, submission)):
             if person.id in recent:

@@ -2,12 +2,13 @@
 from flask import Blueprint, abort, jsonify, render_template, send_file, url_for
 from flask_babel import gettext as _
 from flask_login import current_user, login_required
+from sqlalchemy import select
 
 from . import jobs
 from .access import grant_paths, has_role_at
 from .extensions import db
 from .labels import JOB_STATES, ROLES
-from .models import JobRun, Role
+from .models import JobRun, Notification, Role
 
 bp = Blueprint("home", __name__)
 
@@ -17,7 +18,9 @@ bp = Blueprint("home", __name__)
 def index():
     is_admin = bool(grant_paths(current_user, Role.ADMIN))
     grants = sorted(current_user.grants, key=lambda g: (g.unit.path, g.role))
-    return render_template("home.html", grants=grants, roles=ROLES, is_admin=is_admin)
+    notes = db.session.execute(select(Notification).where(Notification.user_id == current_user.id)
+                               .order_by(Notification.id.desc()).limit(10)).scalars().all()
+    return render_template("home.html", grants=grants, roles=ROLES, is_admin=is_admin, notes=notes)
 
 
 def _load_job(run_id):
