@@ -277,3 +277,25 @@ def test_defaults_prefill_and_read_only_fields_keep_them(app, filler):
     assert filler.post("/forms/small/new", data=small_post(year="1999", city="合肥")).status_code == 302
     stored = only_submission(app)
     assert (stored.answers["year"], stored.answers["city"]) == (2017, "合肥")
+
+
+CASCADE = """key: cascade
+version: 1
+title: 级联
+choices:
+  districts: [{value: yz, label: 颍州区}, {value: yd, label: 颍东区}]
+  streets: [{value: qh, label: 清河路, district: yz}, {value: xy, label: 向阳, district: yd}]
+fields:
+  - {name: district, type: choice, choices: districts, required: true}
+  - {name: street, type: choice, choices: streets, required: true, choice_filter: {district: district}}
+"""
+
+
+def test_cascading_choices_are_checked_on_the_server_and_filtered_in_the_page(app, filler):
+    publish(app, CASCADE)
+    page = filler.get("/forms/cascade/new").get_data(as_text=True)
+    assert '"filters": {"street": {"items": {"qh": {"district": "yz"}' in page
+    wrong = filler.post("/forms/cascade/new", data={"action": "submit", "district": "yz", "street": "xy"})
+    assert wrong.status_code == 422 and errors_of(wrong) == ["请从列表中选择。"]
+    right = filler.post("/forms/cascade/new", data={"action": "submit", "district": "yz", "street": "qh"})
+    assert right.status_code == 302

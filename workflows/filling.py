@@ -126,6 +126,11 @@ def client_model(spec):
         "calcs": [[c.name, c.calculate.to_json()] for c in spec.calc_order],
         "types": {f.name: f.type for f in spec.fields},
         "columns": {f.name: {c.name: c.type for c in f.columns} for f in spec.fields if f.type == "repeat"},
+        # Cascading choices: which options each filtered field offers for each value of the field it follows.
+        "filters": {f.name: {"rule": f.model.choice_filter,
+                             "items": {c.value: {attr: c.attribute(attr) for attr in f.model.choice_filter}
+                                       for c in f.choices or []}}
+                    for f in spec.fields if f.type in ("choice", "multi_choice") and f.model.choice_filter},
     }
 
 

@@ -15,6 +15,7 @@ from .engine.definition import load_workflow
 from .engine import audit
 from .engine.perform import ActionError, actions_for, perform, workflow_of
 from .models import FormVersion, Role, StoredFile, Submission, Unit, WorkflowVersion
+from .labels import SUBMISSION_STATES
 from .models.units import utcnow
 
 bp = Blueprint("submissions", __name__)
@@ -227,7 +228,15 @@ def listing():
     more = len(rows) > PAGE
     rows = rows[:PAGE]
     return render_template("forms/list.html", submissions=rows, state=state, lang=language(),
+                           labels={s.id: state_label(s, language()) for s in rows},
                            next_before=rows[-1].id if more else None)
+
+
+def state_label(submission, lang):
+    workflow = workflow_of(submission)
+    if workflow is not None and workflow.state(submission.state):
+        return workflow.state(submission.state).label.get(lang)
+    return str(SUBMISSION_STATES.get(submission.state, submission.state))
 
 
 def _files_of(spec, answers):

@@ -81,9 +81,30 @@
     });
   }
 
+  function filterChoices(current) {
+    Object.keys(model.filters || {}).forEach(function (name) {
+      var filter = model.filters[name];
+      Array.prototype.forEach.call(root.querySelectorAll('[name="' + name + '"]'), function (input) {
+        var options = input.tagName === "SELECT" ? input.options : [input];
+        Array.prototype.forEach.call(options, function (option) {
+          var attrs = filter.items[option.value];
+          if (!attrs) return;
+          var fits = Object.keys(filter.rule).every(function (attr) {
+            return attrs[attr] === current[filter.rule[attr]];
+          });
+          option.hidden = !fits;
+          option.disabled = !fits;
+          if (input.tagName !== "SELECT" && input.parentNode) input.parentNode.hidden = !fits;
+          if (!fits && (option.selected || option.checked)) { option.selected = false; option.checked = false; }
+        });
+      });
+    });
+  }
+
   function refresh() {
     var current = values();
     showCalculations(current);
+    filterChoices(current);
     Object.keys(model.trees).forEach(function (path) {
       var wrap = root.querySelector('[data-visible-if="' + path + '"]');
       if (!wrap) return;
