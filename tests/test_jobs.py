@@ -132,3 +132,15 @@ def test_unreachable_redis_at_start_up_falls_back_and_logs(database_url, tmp_pat
     assert app.extensions["wenming_jobs"].mode == "inline"
     assert "unreachable" in caplog.text
     _clear(app)
+
+
+def test_redis_lost_between_check_and_push_fails_the_row(rq_app, monkeypatch):
+    """The row is committed before the push; if the push then fails, the row says so."""
+    dispatcher = rq_app.extensions["wenming_jobs"]
+    monkeypatch.setattr(dispatcher, "redis_url", "redis://127.0.0.1:1/0")  # Redis goes away...
+    monkeypatch.setattr(dispatcher, "_redis_reachable", lambda: True)    # ...right after the check
+    with rq_app.app_context():
+        run_id = jobs.enqueue("test_fail").id
+        db.session.commit()
+    run = _row(rq_app, run_id)
+    assert run.state == "failed" and run.error.startswith("queue unreachable")

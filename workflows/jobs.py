@@ -15,7 +15,7 @@ from datetime import timedelta
 from pathlib import Path
 
 from flask import current_app, has_app_context
-from sqlalchemy import event, select
+from sqlalchemy import event, select, update
 from sqlalchemy.orm import Session
 
 from .extensions import db
@@ -148,8 +148,11 @@ class Dispatcher:
                 retry=Retry(max=retries) if retries else None,
                 result_ttl=86400, failure_ttl=7 * 86400, description=f"{kind} #{run_id}")
         except (RedisError, OSError) as exc:
-            # The row is committed already: record why it will never run.
-            mark_failed(run_id, f"queue unreachable: {exc}")
+            # The row is committed already: record why it will never run. This
+            # runs in after_commit, where the request's session cannot be used.
+            with db.engine.begin() as connection:
+                connection.execute(update(JobRun).where(JobRun.id == run_id).values(
+                    state=JobState.FAILED.value, error=f"queue unreachable: {exc}", finished_at=utcnow()))
 
     def _run_inline(self, run_id):
         with self.app.app_context():
@@ -279,16 +282,6 @@ def _sha256(path):
         for block in iter(lambda: handle.read(1 << 20), b""):
             digest.update(block)
     return digest.hexdigest()
-
-
-def mark_failed(run_id, reason):
-    run = db.session.get(JobRun, run_id)
-    if run is None or run.finished:
-        return
-    run.state = JobState.FAILED.value
-    run.error = reason
-    run.finished_at = utcnow()
-    db.session.commit()
 
 
 def record_interrupted(run_id, will_retry, reason):
