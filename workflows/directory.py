@@ -1,4 +1,6 @@
 """The unit directory (单位名录) of an office's subtree, as XLSX or PDF, built by a job."""
+import re
+import zipfile
 from datetime import date, datetime
 
 from flask import Blueprint, abort, current_app, flash, redirect, render_template, url_for
@@ -64,8 +66,7 @@ def write_xlsx(target, root, rows, as_of, lang):
         headers = [_("No."), _("Code"), _("Unit"), _("Kind"), _("Parent unit")]
         title = _("%(name)s unit directory", name=root.name)
     book = Workbook(write_only=True)
-    # Fixed metadata keeps the file identical for identical input.
-    book.properties.created = book.properties.modified = datetime(as_of.year, as_of.month, as_of.day)
+    book.properties.created = datetime(as_of.year, as_of.month, as_of.day)
     sheet = book.create_sheet(title[:31].replace("/", "-"))
     sheet.column_dimensions["A"].width = 8
     sheet.column_dimensions["B"].width = 18
@@ -85,6 +86,24 @@ def write_xlsx(target, root, rows, as_of, lang):
         sheet.append([number, row["code"], "\u3000" * row["depth"] + row["name"],
                       row["kind_label"], row["parent_name"]])
     book.save(target)
+    _settle(target, as_of)
+
+
+_MODIFIED = re.compile(rb"(<dcterms:modified[^>]*>)[^<]*(</dcterms:modified>)")
+
+
+def _settle(path, as_of):
+    """openpyxl stamps the file and each zip entry with the time of saving; the same input must give
+    the same bytes, so both become the directory's date."""
+    stamp = (as_of.year, as_of.month, as_of.day, 0, 0, 0)
+    moment = f"{as_of.isoformat()}T00:00:00Z".encode()
+    with zipfile.ZipFile(path) as source:
+        entries = [(info.filename, source.read(info)) for info in source.infolist()]
+    entries = [(name, _MODIFIED.sub(rb"\g<1>" + moment + rb"\g<2>", data) if name == "docProps/core.xml" else data)
+               for name, data in entries]
+    with zipfile.ZipFile(path, "w", zipfile.ZIP_DEFLATED) as target:
+        for name, data in entries:
+            target.writestr(zipfile.ZipInfo(name, date_time=stamp), data, compress_type=zipfile.ZIP_DEFLATED)
 
 
 class DirectoryForm(FlaskForm):
