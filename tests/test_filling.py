@@ -299,3 +299,28 @@ def test_cascading_choices_are_checked_on_the_server_and_filtered_in_the_page(ap
     assert wrong.status_code == 422 and errors_of(wrong) == ["请从列表中选择。"]
     right = filler.post("/forms/cascade/new", data={"action": "submit", "district": "yz", "street": "qh"})
     assert right.status_code == 302
+
+
+def test_uploads_no_form_took_up_are_purged_after_a_week(app, filler):
+    from datetime import timedelta
+
+    from workflows import jobs, uploads
+    publish(app, SMALL.format(version=1, extra=""))
+    data = small_post(kind="b")  # refused (reason missing), but the photo is stored and kept for the retry
+    data["photos"] = [(io.BytesIO(jpeg()), "left.jpg")]
+    filler.post("/forms/small/new", data=data, content_type="multipart/form-data")
+    with app.app_context():
+        stored = db.session.execute(select(StoredFile)).scalar_one()
+        path = uploads.path_of(stored)
+        assert path.exists()
+        jobs.enqueue("purge_unattached_uploads")
+        db.session.commit()
+        jobs.dispatcher().wait_idle()
+        assert db.session.execute(select(StoredFile)).scalar_one()  # a fresh upload stays
+        stored = db.session.execute(select(StoredFile)).scalar_one()
+        stored.created_at -= timedelta(days=8)
+        db.session.commit()
+        jobs.enqueue("purge_unattached_uploads")
+        db.session.commit()
+        jobs.dispatcher().wait_idle()
+        assert db.session.execute(select(StoredFile)).first() is None and not path.exists()

@@ -58,7 +58,7 @@ def kind_of(name):
     if name not in _kinds:
         # Job kinds live in modules the app imports; a worker started on a
         # bare app still finds them.
-        from . import directory, notifications  # noqa: F401
+        from . import directory, notifications, uploads  # noqa: F401
     return _kinds[name]
 
 

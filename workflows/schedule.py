@@ -1,4 +1,4 @@
-"""Periodic work: the overdue reminders, enqueued every REMINDER_INTERVAL_MINUTES.
+"""Periodic work, every REMINDER_INTERVAL_MINUTES: overdue reminders, and purging uploads no form took up.
 
 With RQ the long-running worker does this; without Redis the web process
 does it in a background thread. Either way a reminders job already queued
@@ -16,14 +16,18 @@ from .models import JobRun
 _started = set()
 
 
-def enqueue_reminders():
-    busy = db.session.execute(select(JobRun.id).where(
-        JobRun.kind == "overdue_reminders", JobRun.state.in_(["queued", "running"])).limit(1)).first()
-    if busy:
-        return None
-    run = jobs.enqueue("overdue_reminders")
+PERIODIC = ("overdue_reminders", "purge_unattached_uploads")
+
+
+def enqueue_periodic():
+    started = []
+    for kind in PERIODIC:
+        busy = db.session.execute(select(JobRun.id).where(
+            JobRun.kind == kind, JobRun.state.in_(["queued", "running"])).limit(1)).first()
+        if not busy:
+            started.append(jobs.enqueue(kind))
     db.session.commit()
-    return run
+    return started
 
 
 def start_periodic(app):
@@ -37,9 +41,9 @@ def start_periodic(app):
             time.sleep(minutes * 60)
             try:
                 with app.app_context():
-                    enqueue_reminders()
+                    enqueue_periodic()
             except Exception:  # noqa: BLE001 - keep the loop alive; the next round tries again
-                app.logger.exception("could not enqueue the overdue reminders")
+                app.logger.exception("could not enqueue the periodic jobs")
 
     threading.Thread(target=loop, name="wenming-reminders", daemon=True).start()
-    app.logger.info("reminders: every %d minutes", minutes)
+    app.logger.info("periodic jobs (%s): every %d minutes", ", ".join(PERIODIC), minutes)

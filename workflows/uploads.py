@@ -1,6 +1,7 @@
 """Stored uploads: checked by content, images re-encoded, kept under random names."""
 import hashlib
 import secrets
+from datetime import timedelta
 from pathlib import Path
 
 from flask import current_app
@@ -9,7 +10,9 @@ from sqlalchemy import select
 from forms import files as file_rules
 
 from .extensions import db
+from .jobs import job_kind
 from .models import StoredFile
+from .models.units import utcnow
 
 
 def folder():
@@ -60,3 +63,15 @@ def attach(submission, answers, spec):
     for stored in db.session.execute(select(StoredFile).where(StoredFile.token.in_(tokens))).scalars():
         if stored.unit_id == submission.unit_id and stored.submission_id in (None, submission.id):
             stored.submission_id = submission.id
+
+
+@job_kind("purge_unattached_uploads", retries=1)
+def purge_unattached(ctx, days=7):
+    """Delete uploads no submission took up within ``days`` (a form abandoned half-way)."""
+    cutoff = utcnow() - timedelta(days=days)
+    stale = db.session.execute(select(StoredFile).where(StoredFile.submission_id.is_(None),
+                                                        StoredFile.created_at < cutoff)).scalars().all()
+    for stored in stale:
+        path_of(stored).unlink(missing_ok=True)
+        db.session.delete(stored)
+    db.session.commit()
