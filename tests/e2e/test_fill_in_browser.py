@@ -139,3 +139,33 @@ def test_review_return_fix_resubmit_approve(app, live_server, browser, city, cre
     with app.app_context():
         stored = db.session.execute(db.select(Submission)).scalar_one()
         assert stored.state == "approved" and len(stored.answers["photos"]) == 2
+
+
+ROW_RULES = """key: rowrules
+version: 1
+title: 行内显示
+fields:
+  - name: roster
+    type: repeat
+    fields:
+      - {name: hours, type: decimal}
+      - {name: overtime_reason, type: text, visible_if: "row.hours > 8", required: true}
+"""
+
+
+def test_a_column_shows_per_row_in_the_browser(app, live_server, browser, city, create_user):
+    from tests.test_filling import publish
+    publish(app, ROW_RULES)
+    create_user("filler.a1", city["a1"], "filler")
+    page = _sign_in(browser, live_server, "filler.a1")
+    page.goto(f"{live_server}/forms/rowrules/new")
+    reason = page.locator("[name=roster-0-overtime_reason] >> xpath=..")
+    expect(reason).to_have_css("visibility", "hidden")
+    page.fill("[name=roster-0-hours]", "10")
+    expect(reason).to_have_css("visibility", "visible")
+    page.click("[data-add-row=roster]")
+    page.fill("[name=roster-1-hours]", "2")
+    expect(page.locator("[name=roster-1-overtime_reason] >> xpath=..")).to_have_css("visibility", "hidden")
+    page.click("button[value=submit]")  # the server agrees: only row 1 needs a reason
+    assert "此项为必填项" in page.inner_text("[data-repeat=roster] tbody tr:nth-child(1)")
+    assert "此项为必填项" not in page.inner_text("[data-repeat=roster] tbody tr:nth-child(2)")

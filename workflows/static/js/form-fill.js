@@ -45,7 +45,7 @@
     return null;
   }
 
-  function rowsValue(name, columns) {
+  function rowsByIndex(name, columns) {
     var rows = {};
     var pattern = new RegExp("^" + name + "-(\\d+)-(\\w+)$");
     Array.prototype.forEach.call(root.querySelectorAll('[name^="' + name + '-"]'), function (input) {
@@ -57,9 +57,30 @@
       if ((input.type === "radio" || input.type === "checkbox") && !input.checked) return;
       row[m[2]] = typed(columns[m[2]], input.value);
     });
+    return rows;
+  }
+
+  function rowsValue(name, columns) {
+    var rows = rowsByIndex(name, columns);
     return Object.keys(rows).sort(function (a, b) { return a - b; })
       .map(function (k) { return rows[k]; })
       .filter(function (r) { return !r.__deleted; });
+  }
+
+  // A column's visible_if is evaluated per row, with row.x bound to that row.
+  function showColumns(current) {
+    Object.keys(model.trees).forEach(function (path) {
+      var parts = path.split("[].");
+      if (parts.length !== 2) return;
+      var rows = rowsByIndex(parts[0], model.columns[parts[0]] || {});
+      Object.keys(rows).forEach(function (index) {
+        var input = root.querySelector('[name="' + parts[0] + "-" + index + "-" + parts[1] + '"]');
+        if (!input) return;
+        var shown = WenmingExpressions.isTruthy(
+          WenmingExpressions.evaluate(model.trees[path], current, { row: rows[index], today: today }));
+        input.closest("td").style.visibility = shown ? "" : "hidden";
+      });
+    });
   }
 
   function values() {
@@ -105,6 +126,7 @@
     var current = values();
     showCalculations(current);
     filterChoices(current);
+    showColumns(current);
     Object.keys(model.trees).forEach(function (path) {
       var wrap = root.querySelector('[data-visible-if="' + path + '"]');
       if (!wrap) return;
