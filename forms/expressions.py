@@ -51,6 +51,7 @@ backslash is kept as it is, so regular expressions read naturally:
 """
 from __future__ import annotations
 
+import operator
 import re
 from dataclasses import dataclass, field
 from datetime import date, datetime, time
@@ -724,6 +725,9 @@ FUNCTIONS: dict[str, tuple[int, int | None, Callable]] = {
 # --------------------------------------------------------------------------
 
 
+_NUMERIC = {"-": operator.sub, "*": operator.mul, "/": operator.truediv}
+
+
 def _arith(op: str, a: _Node, b: _Node, col: int) -> _Node:
     ta, tb = a.type, b.type
     if op == "+":
@@ -753,42 +757,19 @@ def _arith(op: str, a: _Node, b: _Node, col: int) -> _Node:
                 except OverflowError:
                     return None
             return None
-    elif op == "-":
-        def f(v, r, t):
-            x = fa(v, r, t)
-            if x is None:
-                return None
-            y = fb(v, r, t)
-            cx, cy = x.__class__, y.__class__
-            if (cx is int or cx is float) and (cy is int or cy is float):
-                try:
-                    return x - y
-                except OverflowError:
-                    return None
-            return None
-    elif op == "*":
-        def f(v, r, t):
-            x = fa(v, r, t)
-            if x is None:
-                return None
-            y = fb(v, r, t)
-            cx, cy = x.__class__, y.__class__
-            if (cx is int or cx is float) and (cy is int or cy is float):
-                try:
-                    return x * y
-                except OverflowError:
-                    return None
-            return None
     else:
+        # -, * and /: numbers only; null, overflow and division by zero give null.
+        apply = _NUMERIC[op]
+
         def f(v, r, t):
             x = fa(v, r, t)
             if x is None:
                 return None
             y = fb(v, r, t)
             cx, cy = x.__class__, y.__class__
-            if (cx is int or cx is float) and (cy is int or cy is float) and y != 0:
+            if (cx is int or cx is float) and (cy is int or cy is float):
                 try:
-                    return x / y
+                    return apply(x, y)
                 except (OverflowError, ZeroDivisionError):
                     return None
             return None
