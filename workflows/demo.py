@@ -8,6 +8,7 @@ from forms.definition import load_definition
 
 from .engine.definition import load_workflow
 from .extensions import db
+from .form_versions import newest_released
 from .models import FormVersion, Role, RoleGrant, Unit, UnitKind, User, WorkflowVersion
 from .models.units import utcnow
 from .org import create_unit, create_user
@@ -106,9 +107,7 @@ def install_builtin_workflows():
     for path in sorted(BUILTIN_WORKFLOWS.glob("*.yaml")):
         source = path.read_text(encoding="utf-8")
         form_key = _yaml_form_key(source)
-        form = db.session.execute(select(FormVersion).where(FormVersion.key == form_key,
-                                                            FormVersion.status == "published")
-                                  .order_by(FormVersion.version.desc()).limit(1)).scalar_one_or_none()
+        form = newest_released(form_key)
         spec = load_workflow(source, form.spec if form else None)
         exists = db.session.execute(select(WorkflowVersion.id).where(
             WorkflowVersion.key == spec.key, WorkflowVersion.version == spec.version)).first()

@@ -12,7 +12,8 @@ from forms.definition import DefinitionError
 from .engine import audit
 from .engine.definition import load_workflow
 from .extensions import db
-from .models import FormVersion, Submission, WorkflowVersion
+from .form_versions import newest_released
+from .models import Submission, WorkflowVersion
 from .models.units import utcnow
 
 workflows_cli = AppGroup("workflows", help="Workflow definitions and in-flight submissions.")
@@ -24,8 +25,7 @@ def _form_spec(source):
         key = (yaml.safe_load(source) or {}).get("form")
     except yaml.YAMLError:
         return None
-    form = db.session.execute(select(FormVersion).where(FormVersion.key == key, FormVersion.status != "draft")
-                              .order_by(FormVersion.version.desc()).limit(1)).scalar_one_or_none()
+    form = newest_released(key) if isinstance(key, str) else None
     return form.spec if form else None
 
 

@@ -160,6 +160,13 @@ def retire(fv):
     return fv
 
 
+def newest_released(key):
+    """The newest version of ``key`` that was ever published (retired too): what workflows are checked against."""
+    return db.session.execute(
+        select(FormVersion).where(FormVersion.key == key, FormVersion.status.in_((PUBLISHED, RETIRED)))
+        .order_by(FormVersion.version.desc()).limit(1)).scalar_one_or_none()
+
+
 def latest_published(key):
     return db.session.execute(
         select(FormVersion).where(FormVersion.key == key, FormVersion.status == PUBLISHED)

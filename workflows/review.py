@@ -12,7 +12,8 @@ from .admin import unit_choices
 from .engine.definition import load_workflow
 from .engine.perform import ActionError, perform, workflow_of
 from .extensions import db
-from .models import FormVersion, Submission, Unit, WorkflowVersion
+from .form_versions import newest_released
+from .models import Submission, Unit, WorkflowVersion
 from .models.units import utcnow
 from .submissions import language
 
@@ -49,8 +50,7 @@ def _filter_labels(lang):
     """Readable names for the states and campaign values the queue's filters offer."""
     states, campaigns = {}, {}
     for workflow_version in db.session.execute(select(WorkflowVersion)).scalars():
-        form = db.session.execute(select(FormVersion).where(FormVersion.key == workflow_version.form_key)
-                                  .order_by(FormVersion.version.desc()).limit(1)).scalar_one_or_none()
+        form = newest_released(workflow_version.form_key)
         if form is None:
             continue
         spec = load_workflow(workflow_version.source, form.spec)

@@ -11,6 +11,7 @@ from forms.answers import to_json, validate
 from . import filling, personal_data, uploads
 from .access import grant_paths, has_role_at
 from .extensions import db
+from .form_versions import latest_published
 from .engine.definition import load_workflow
 from .engine import audit
 from .engine.perform import ActionError, actions_for, perform, workflow_of
@@ -176,10 +177,9 @@ def _fill(version, unit, submission=None):
 @bp.route("/forms/<key>/new", methods=["GET", "POST"])
 @login_required
 def new(key):
-    versions = [v for v in published_forms() if v.key == key]
-    if not versions:
+    version = latest_published(key)
+    if version is None:
         abort(404)
-    version = versions[0]
     units = [u for u in filler_units(current_user) if open_to(version, u)]
     if not units:
         abort(403)

@@ -6,7 +6,6 @@ Create Date: 2026-11-29 01:29:48.810786
 
 """
 from alembic import op
-import sqlalchemy as sa
 
 
 # revision identifiers, used by Alembic.
