@@ -5,6 +5,7 @@ version is served and validated with, or raises DefinitionError listing
 every problem as ``path: message`` with the YAML line it sits on.
 """
 import hashlib
+import re
 from dataclasses import dataclass, field as dc_field
 from functools import lru_cache
 
@@ -13,10 +14,9 @@ from pydantic import ValidationError
 
 from .expressions import ExpressionError, compile_expression
 from .schema import FIELD_TYPES, FormSchema
+from .source import MAX_SOURCE, DefinitionError, Loader as _Loader, Problem, check_nesting, check_size
 
-MAX_SOURCE = 256 * 1024
-# libyaml's parser when PyYAML was built with it; the same safe constructors either way.
-_Loader = getattr(yaml, "CSafeLoader", yaml.SafeLoader)
+__all__ = ["MAX_SOURCE", "DefinitionError", "Problem", "load_definition", "parse_yaml"]
 MAX_NODES = 50_000
 
 VALUE_TYPES = {
@@ -25,22 +25,6 @@ VALUE_TYPES = {
     "boolean": "boolean", "choice": "text", "multi_choice": "list[text]",
     "image": "list[text]", "file": "list[text]", "repeat": "list[any]",
 }
-
-
-@dataclass(frozen=True)
-class Problem:
-    path: str
-    message: str
-    line: int | None = None
-
-    def __str__(self):
-        return f"{self.path}: {self.message}" if self.path else self.message
-
-
-class DefinitionError(Exception):
-    def __init__(self, problems):
-        super().__init__("\n".join(str(p) for p in problems))
-        self.problems = problems
 
 
 @dataclass(eq=False)
@@ -123,9 +107,9 @@ def load_definition(source):
 
 
 def parse_yaml(source):
-    """YAML → (data, {path tuple: line}); refuses oversized and alias-bomb documents."""
-    if len(source) > MAX_SOURCE:
-        raise DefinitionError([Problem("", f"definition too large ({len(source)} characters, at most {MAX_SOURCE})")])
+    """YAML → (data, {path tuple: line}); refuses oversized, too deep and alias-bomb documents."""
+    check_size(source)
+    check_nesting(source)
     loader = _Loader(source)
     try:
         node = loader.get_single_node()
@@ -180,6 +164,12 @@ def line_of(lines, loc):
     return lines.get(loc)
 
 
+def _longest_match(pattern):
+    """The longest text a name pattern like ``^[a-z][a-z0-9_]{0,62}$`` admits (63), or None."""
+    match = re.fullmatch(r"\^\[[^]]+\]\[[^]]+\]\{0,(\d+)\}\$", pattern or "")
+    return int(match.group(1)) + 1 if match else None
+
+
 def problem_from_pydantic(err, lines):
     loc = []
     raw = list(err["loc"])
@@ -205,7 +195,12 @@ def problem_from_pydantic(err, lines):
     elif kind == "missing":
         message = "required key is missing"
     elif kind == "string_pattern_mismatch":
-        message = "must be a letter followed by letters, digits or '_'"
+        longest = _longest_match(err.get("ctx", {}).get("pattern", ""))
+        value = err.get("input")
+        if longest and isinstance(value, str) and len(value) > longest:
+            message = f"too long ({len(value)} characters, at most {longest})"
+        else:
+            message = "must be a letter followed by letters, digits or '_'"
     else:
         message = err["msg"]
     return Problem(format_path(loc), message, line_of(lines, loc))

@@ -2,9 +2,15 @@
 
 The file name and the browser's declared type are never trusted: a ``.jpg``
 that starts like a PDF is a PDF, and is refused where only images are.
+An image is decoded only when its header shows no more pixels than the limit
+the caller passes, in memory bounded by the size it is stored at, and is
+refused when truncated, whatever Pillow's process-wide settings say. No
+Flask here: limits and the decode gate come in as arguments.
 """
+import contextlib
 import io
-import warnings
+import struct
+from typing import NamedTuple
 
 from PIL import Image, ImageOps, UnidentifiedImageError
 
@@ -77,28 +83,98 @@ def check(stream, filename, field):
     return kind, extension, mimetype
 
 
-def reencode_image(stream, kind):
+class ImageLimits(NamedTuple):
+    """What decoding one image may cost: pixels in the file, and the longest side kept."""
+    max_pixels: int
+    max_side: int
+
+
+class Reencoded(NamedTuple):
+    data: bytes
+    size: tuple[int, int]  # as stored
+    decoded_size: tuple[int, int]  # as held in memory while decoding (reduced for big JPEGs)
+
+
+# Only the decoder the content was sniffed as may read it.
+_PILLOW_FORMATS = {"jpg": "JPEG", "jpeg": "JPEG", "png": "PNG"}
+
+
+class _EndWatch:
+    """A file wrapper that notes when a read finds the end of the file.
+
+    Pillow's decode loop asks the file for more bytes only while the decoder
+    still needs them, and reading nothing back is exactly how it recognises a
+    truncated JPEG or PNG. With ``ImageFile.LOAD_TRUNCATED_IMAGES`` off that
+    raises; with it on (WeasyPrint switches it on for the whole process when
+    imported) Pillow pads the image with grey and carries on. The flag is a
+    module global read by every thread, so flipping it here would change
+    other threads' renders; watching the reads gives the same verdict as
+    Pillow's own check, whatever the flag says. (``ImageFile.Parser`` is no
+    way round it: JPEG and PNG have custom readers, so it falls back to a
+    plain ``load()`` which honours the flag.)
+    """
+
+    def __init__(self, raw):
+        self._raw = raw
+        self.hit_end = False
+
+    def read(self, size=-1):
+        data = self._raw.read(size)
+        if not data and size != 0:
+            self.hit_end = True
+        return data
+
+    def __getattr__(self, name):
+        return getattr(self._raw, name)
+
+
+def reencode_image(stream, kind, name, limits, gate=None):
     """Decode and encode again: drops EXIF (GPS included) and anything hidden after the image.
 
-    Pillow's decompression-bomb limit stays in force; its warning is treated
-    as a refusal too.
+    Memory stays bounded: the pixel count is checked from the header before
+    anything is decoded, JPEGs decode at a reduced scale towards
+    ``limits.max_side``, and ``gate`` (a context manager, e.g. a semaphore)
+    is held while the pixels are in memory. A truncated image is refused.
     """
+    watch = _EndWatch(stream)
     try:
-        with warnings.catch_warnings():
-            warnings.simplefilter("error", Image.DecompressionBombWarning)
-            with Image.open(stream) as image:
-                image.load()
-                image = ImageOps.exif_transpose(image)
-                out = io.BytesIO()
-                if kind in ("jpg", "jpeg"):
-                    image.convert("RGB").save(out, "JPEG", quality=88, optimize=True)
-                else:
-                    image.save(out, "PNG", optimize=False)
-                return out.getvalue(), image.size
-    except (Image.DecompressionBombError, Image.DecompressionBombWarning):
+        with Image.open(watch, formats=[_PILLOW_FORMATS[kind]]) as image:
+            width, height = image.size
+            # Pillow's own limit still applies above ours, whatever the setting says.
+            cap = min(limits.max_pixels, Image.MAX_IMAGE_PIXELS or limits.max_pixels)
+            if width * height > cap:
+                raise UploadRefused("image_pixels", name=name, width=width, height=height,
+                                    megapixels=f"{width * height / 1e6:.1f}", limit=f"{cap / 1e6:g}")
+            with gate if gate is not None else contextlib.nullcontext():
+                return _decode(image, watch, kind, name, limits)
+    except Image.DecompressionBombError:
         raise UploadRefused("image_bomb") from None
-    except (UnidentifiedImageError, OSError, SyntaxError, ValueError):
+    except (UnidentifiedImageError, OSError, SyntaxError, ValueError, struct.error, EOFError):
+        if watch.hit_end:
+            raise UploadRefused("image_truncated", name=name) from None
         raise UploadRefused("image_broken") from None
+
+
+def _decode(image, watch, kind, name, limits):
+    width, height = image.size
+    ratio = min(1.0, limits.max_side / max(width, height))
+    if kind in ("jpg", "jpeg"):
+        # libjpeg scales by 1/2, 1/4 or 1/8 while decoding: the full-size
+        # pixels never exist. The box has the image's own proportions, so a
+        # panorama is reduced as much as a square photo.
+        image.draft("RGB", (max(1, int(width * ratio)), max(1, int(height * ratio))))
+    image.load()
+    if watch.hit_end:
+        raise UploadRefused("image_truncated", name=name)
+    decoded_size = image.size
+    image.thumbnail((limits.max_side, limits.max_side), Image.Resampling.LANCZOS)
+    ImageOps.exif_transpose(image, in_place=True)
+    out = io.BytesIO()
+    if kind in ("jpg", "jpeg"):
+        (image if image.mode == "RGB" else image.convert("RGB")).save(out, "JPEG", quality=88, optimize=True)
+    else:
+        image.save(out, "PNG", optimize=False)
+    return Reencoded(out.getvalue(), image.size, decoded_size)
 
 
 def human_size(size):

@@ -32,6 +32,12 @@ MESSAGES = {
     "file_unknown": ("找不到已上传的文件，请重新上传。", "An uploaded file could not be found; please upload it again."),
     "image_bomb": ("图片像素过大，无法处理。", "The image has too many pixels to process."),
     "image_broken": ("图片已损坏或无法识别。", "The image is damaged or cannot be read."),
+    "image_pixels": ("图片 {name} 的像素过多（{width}×{height}，约 {megapixels} 百万像素），上限为 {limit} 百万像素，"
+                     "请缩小后重新上传。",
+                     "The image {name} has too many pixels ({width}×{height}, about {megapixels} megapixels); "
+                     "the limit is {limit} megapixels. Please make it smaller and upload it again."),
+    "image_truncated": ("图片 {name} 不完整（文件被截断），请重新上传。",
+                        "The image {name} is incomplete (the file was cut short); please upload it again."),
     "constraint": ("填写的内容不符合要求。", "This value does not meet the requirement."),
 }
 

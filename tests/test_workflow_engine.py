@@ -237,7 +237,8 @@ def test_quorum_two_of_three_with_veto(app, people, create_user):
             db.session.commit()
             perform(submission_id, "nominate", user("reviewer.a"))
         vote = perform(first, "select", user("office"))
-        assert vote.body["decided"] is False and vote.body["votes"] == {"approve": 1, "reject": 0, "needed": 2}
+        assert vote.body["decided"] is False and vote.body["votes"] == {
+            "approve": 1, "reject": 0, "needed": 2, "missing": 1, "eligible": 3, "unreachable": 0}
         with pytest.raises(ActionError) as twice:
             perform(first, "select", user("office"))
         assert twice.value.status == 409

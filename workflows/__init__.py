@@ -42,13 +42,14 @@ def create_app(config=None):
     with app.app_context():
         _tune_sqlite(db.engine)
 
-    from . import auth, directory, errors, jobs, review, submissions, views
+    from . import auth, directory, errors, jobs, review, security_headers, submissions, views
     from .admin import forms as admin_forms, units as admin_units, users as admin_users
     from . import api
     from .admin import api_tokens as admin_tokens
     jobs.init_app(app)
     auth.init_app(app)
     errors.init_app(app)
+    security_headers.init_app(app)
     app.register_blueprint(i18n.bp)
     app.register_blueprint(auth.bp)
     app.register_blueprint(views.bp)

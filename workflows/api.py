@@ -22,7 +22,7 @@ import hashlib
 import math
 import re
 import secrets
-from datetime import timedelta
+from datetime import datetime, timedelta
 
 from flask import Blueprint, current_app, g, jsonify, request, url_for
 from flask_babel import gettext as _
@@ -183,10 +183,8 @@ def http_error(exc):
     return response
 
 
-@bp.route("/", defaults={"rest": ""}, methods=["GET", "POST", "PUT", "PATCH", "DELETE"])
-@bp.route("/<path:rest>", methods=["GET", "POST", "PUT", "PATCH", "DELETE"])
-def not_found(rest):
-    """Anything else under /api/v1: 405 when the path exists with other methods, else 404 — in JSON."""
+def _methods_here():
+    """The methods the current path has, not counting the catch-all below."""
     adapter = current_app.url_map.bind_to_environ(request.environ)
     allowed = []
     for method in ("GET", "POST", "PUT", "PATCH", "DELETE"):
@@ -194,8 +192,29 @@ def not_found(rest):
             endpoint, _args = adapter.match(request.path, method=method)
         except HTTPException:
             continue
-        if endpoint != request.endpoint:
+        if endpoint != "api.not_found":
             allowed.append(method)
+    return allowed
+
+
+@bp.before_request
+def options():
+    """OPTIONS names the path's own methods; Flask's automatic answer adds the catch-all's."""
+    if request.method != "OPTIONS":
+        return None
+    allowed = _methods_here()
+    if not allowed:
+        raise NotFound(_("There is nothing at this address."))
+    response = current_app.response_class(status=200)
+    response.headers["Allow"] = ", ".join(allowed + (["HEAD"] if "GET" in allowed else []) + ["OPTIONS"])
+    return response
+
+
+@bp.route("/", defaults={"rest": ""}, methods=["GET", "POST", "PUT", "PATCH", "DELETE"])
+@bp.route("/<path:rest>", methods=["GET", "POST", "PUT", "PATCH", "DELETE"])
+def not_found(rest):
+    """Anything else under /api/v1: 405 when the path exists with other methods, else 404 — in JSON."""
+    allowed = _methods_here()
     if allowed:
         raise MethodNotAllowed(_("This address does not take %(method)s.", method=request.method),
                                allowed=allowed)
@@ -218,12 +237,17 @@ def _check_text(value, path="body"):
     elif isinstance(value, float):
         if not math.isfinite(value):
             raise BadRequest(_("Numbers must be finite."), field=path)
+        if abs(value) >= MAX_NUMBER:
+            raise BadRequest(_("This number is too large."), field=path)
     elif isinstance(value, int):
         if abs(value) >= MAX_NUMBER:
             raise BadRequest(_("This number is too large."), field=path)
     elif isinstance(value, dict):
         for key, item in value.items():
-            _check_text(key, path)
+            if path == "body":
+                _check_text(key, path)
+            # A name inside (answers, a row) is never stored unless it is a field's: one with a NUL
+            # character is "no such field" (422) there, as the document's Answers says.
             _check_text(item, f"{path}.{key}")
     elif isinstance(value, list):
         for index, item in enumerate(value):
@@ -339,7 +363,6 @@ def _actions(user, submission, workflow):
 
 def submission_json(submission, user):
     workflow = workflow_of(submission)
-    spec = submission.definition.spec
     history = [{"seq": e.seq, "actor": e.actor.display_name if e.actor else None, "action": e.action,
                 "from": e.from_state, "to": e.to_state, "comment": e.comment, "at": _time(e.at)}
                for e in audit.history(submission.id)]
@@ -360,7 +383,7 @@ def submission_json(submission, user):
         "state_since": _time(submission.state_since),
         "due_at": _time(submission.due_at),
         "editable": can_edit(user, submission),
-        "answers": personal_data.masked(spec, submission.answers or {}),
+        "answers": personal_data.shown_to(user, submission),
         "actions": _actions(user, submission, workflow),
         "history": history,
     }
@@ -455,8 +478,7 @@ def _shapes(spec, answers, lang):
 def _restore_masked(spec, raw, stored):
     """A masked ID number sent back unchanged (as GET shows it) keeps the stored number."""
     def restored(value, kept):
-        if isinstance(value, str) and "*" in value and personal_data.is_protected(kept) \
-                and kept.get("masked") == value:
+        if isinstance(value, str) and "*" in value and personal_data.shows(kept, value):
             return personal_data.reveal_number(kept)
         return value
 
@@ -686,6 +708,27 @@ def act(submission_id, action):
     return _result(perform(submission_id, action, _user(), comment, expected, key, decision))
 
 
+# The API's cursor is "<microseconds since 1970 (UTC)>_<submission id>": every text of that shape is a
+# position (openapi.CURSOR_PATTERN says so), so a well-formed cursor is never refused.
+API_CURSOR = re.compile(r"^([0-9]{1,16})_([0-9]{1,10})$")
+EPOCH = datetime(1970, 1, 1)
+
+
+def _api_cursor(queue_cursor):
+    if queue_cursor is None:
+        return None
+    when, ident = queue.decode_cursor(queue_cursor)
+    return f"{(when - EPOCH) // timedelta(microseconds=1)}_{ident}"
+
+
+def _queue_cursor(api_cursor):
+    match = API_CURSOR.match(api_cursor)
+    if not match:
+        raise BadRequest(_("This cursor is not one the queue gave out."), field="cursor")
+    when = EPOCH + timedelta(microseconds=int(match.group(1)))
+    return queue.encode_cursor(when, min(int(match.group(2)), MAX_ID))
+
+
 @bp.get("/queue")
 def queue_page():
     month = _arg_text("month", 7)
@@ -696,13 +739,12 @@ def queue_page():
         raise BadRequest(_("“overdue” is 1 or 0."), field="overdue")
     cursor = _arg_text("cursor", 80)
     if cursor:
-        after = queue.decode_cursor(cursor)
-        if after is None or after[0].tzinfo is not None or not 0 < after[1] <= MAX_ID:
-            raise BadRequest(_("This cursor is not one the queue gave out."), field="cursor")
+        cursor = _queue_cursor(cursor)
     filters = queue.Filters(unit_id=_arg_int("unit", 1, MAX_ID), campaign=_arg_text("campaign"), period=month,
                             state=_arg_text("state", 32), overdue=overdue == "1")
     limit = _arg_int("limit", 1, QUEUE_LIMIT, default=queue.PAGE)
     result = queue.page(_user(), filters, cursor=cursor, limit=limit)
     now = utcnow()
-    return jsonify({"items": [_queue_item(s, now) for s in result.items], "next_cursor": result.next_cursor,
+    return jsonify({"items": [_queue_item(s, now) for s in result.items],
+                    "next_cursor": _api_cursor(result.next_cursor),
                     "counts": result.counts})

@@ -1,7 +1,15 @@
-"""Command-line commands: ``flask seed-demo``, ``flask jobs worker|reap``."""
+"""Command-line commands: ``flask seed-demo``, ``flask jobs worker|reap``.
+
+Every command of the app prints one line and exits 1 when the database has
+no tables yet, instead of an SQL traceback.
+"""
+import functools
+import sys
+
 import click
 from flask import current_app
 from flask.cli import AppGroup
+from sqlalchemy.exc import SQLAlchemyError
 
 from . import jobs
 from .engine_cli import audit_cli, workflows_cli
@@ -9,6 +17,36 @@ from .forms_cli import forms_cli
 from .scale_cli import seed_scale_command
 
 jobs_cli = AppGroup("jobs", help="Background jobs.")
+NO_TABLES = "The database has no tables yet: run `flask db upgrade` first."
+UNDEFINED_TABLE = "42P01"  # PostgreSQL's SQLSTATE
+
+
+def missing_table(exc):
+    orig = getattr(exc, "orig", None)
+    return getattr(orig, "sqlstate", None) == UNDEFINED_TABLE or "no such table" in str(orig)
+
+
+def _tell_about_missing_tables(callback):
+    @functools.wraps(callback)
+    def guarded(*args, **kwargs):
+        try:
+            return callback(*args, **kwargs)
+        except SQLAlchemyError as exc:
+            if not missing_table(exc):
+                raise
+            click.echo(NO_TABLES, err=True)
+            sys.exit(1)
+    guarded.tells_about_missing_tables = True
+    return guarded
+
+
+def guard(command):
+    """Wrap ``command`` (and a group's subcommands) once; commands are module-level, apps are many."""
+    for sub in getattr(command, "commands", {}).values():
+        guard(sub)
+    if command.callback and not getattr(command.callback, "tells_about_missing_tables", False):
+        command.callback = _tell_about_missing_tables(command.callback)
+    return command
 
 
 @click.command("seed-demo")
@@ -38,9 +76,5 @@ def reap_command():
 
 
 def init_app(app):
-    app.cli.add_command(seed_demo_command)
-    app.cli.add_command(seed_scale_command)
-    app.cli.add_command(jobs_cli)
-    app.cli.add_command(forms_cli)
-    app.cli.add_command(workflows_cli)
-    app.cli.add_command(audit_cli)
+    for command in (seed_demo_command, seed_scale_command, jobs_cli, forms_cli, workflows_cli, audit_cli):
+        app.cli.add_command(guard(command))

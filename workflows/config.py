@@ -53,6 +53,19 @@ def _positive_int(env, name, default):
     return value
 
 
+def _count(env, name, default):
+    raw = env.get(name)
+    if raw is None or raw == "":
+        return default
+    try:
+        value = int(raw)
+    except ValueError:
+        raise ConfigError(f"{name}: expected a whole number, got {raw!r}") from None
+    if value < 0:
+        raise ConfigError(f"{name}: expected 0 or more, got {raw!r}")
+    return value
+
+
 def _database_url(env, instance_path):
     raw = env.get("DATABASE_URL")
     if not raw:
@@ -103,6 +116,16 @@ def _data_key(env, instance_path):
                            lambda: base64.urlsafe_b64encode(secrets.token_bytes(32)).decode())
 
 
+def _audit_key(env, instance_path):
+    raw = env.get("AUDIT_KEY")
+    if raw:
+        if len(raw) < 32:
+            raise ConfigError("AUDIT_KEY: too short (use at least 32 characters, e.g. "
+                              "python -c 'import secrets; print(secrets.token_hex(32))')")
+        return raw
+    return _generated_once(Path(instance_path) / "audit_key", lambda: secrets.token_hex(32))
+
+
 def _generated_once(path, make):
     if path.exists():
         return path.read_text().strip()
@@ -129,6 +152,9 @@ def load_config(instance_path, env=None):
         # Encrypts personal data (ID numbers) at rest; separate from SECRET_KEY
         # so rotating sessions never makes stored data unreadable.
         "DATA_KEY": _data_key(env, instance_path),
+        # Keys the audit chain's hashes: whoever can write SQL but lacks this
+        # key cannot recompute a chain they changed. Keep it out of the database.
+        "AUDIT_KEY": _audit_key(env, instance_path),
         "UPLOAD_DIR": env.get("UPLOAD_DIR") or str(Path(instance_path) / "uploads"),
         "RESULT_DIR": env.get("RESULT_DIR") or str(Path(instance_path) / "results"),
         "BABEL_DEFAULT_LOCALE": language,
@@ -145,8 +171,23 @@ def load_config(instance_path, env=None):
         "PREFERRED_URL_SCHEME": "https" if https else "http",
         # Nine 2 MB photos and the form itself; larger bodies are refused unread.
         "MAX_CONTENT_LENGTH": _positive_int(env, "MAX_UPLOAD_MB", 40) * 1024 * 1024,
-        "LOGIN_MAX_FAILURES": 5,
-        "LOGIN_WINDOW_MINUTES": 15,
+        # A few MB of JPEG can decode to gigabytes: images above this many pixels
+        # are refused from their header, before any decoding (Pillow's own bomb
+        # limit, about 89 million, is far too generous for a web process).
+        "UPLOAD_MAX_PIXELS": _positive_int(env, "UPLOAD_MAX_PIXELS", 50_000_000),
+        # Images are stored at most this many pixels on their longest side;
+        # JPEGs are decoded at 1/2, 1/4 or 1/8 scale straight towards it.
+        "UPLOAD_IMAGE_MAX_SIDE": _positive_int(env, "UPLOAD_IMAGE_MAX_SIDE", 2048),
+        # Image decodes running at once in one process; more wait their turn.
+        "UPLOAD_IMAGE_DECODES": _positive_int(env, "UPLOAD_IMAGE_DECODES", 2),
+        # Sign-in throttle: failures of one account name from one address lock
+        # that pair; failures from one address over all names slow the address.
+        "LOGIN_MAX_FAILURES": _positive_int(env, "LOGIN_MAX_FAILURES", 5),
+        "LOGIN_MAX_FAILURES_PER_ADDRESS": _positive_int(env, "LOGIN_MAX_FAILURES_PER_ADDRESS", 30),
+        "LOGIN_WINDOW_MINUTES": _positive_int(env, "LOGIN_WINDOW_MINUTES", 15),
+        # Reverse proxies in front of the app whose X-Forwarded-For is believed
+        # (0: the peer address is the client's).
+        "TRUSTED_PROXIES": _count(env, "TRUSTED_PROXIES", 0),
     }
     for name, default in DEFAULT_FONTS.items():
         config[name] = env.get(name) or default

@@ -8,7 +8,6 @@ from flask_babel import force_locale, get_locale, gettext as _, lazy_gettext as 
 from flask_login import current_user, login_required
 from flask_wtf import FlaskForm
 from openpyxl import Workbook
-from openpyxl.cell import WriteOnlyCell
 from openpyxl.styles import Font
 from sqlalchemy import select
 from wtforms import RadioField, SelectField
@@ -20,6 +19,7 @@ from .extensions import db
 from .jobs import QueueUnavailable, enqueue, job_kind
 from .labels import UNIT_KINDS
 from .models import JobRun, Role, Unit, UnitKind
+from .spreadsheets import sheet_title, text_cell, text_row
 
 bp = Blueprint("directory", __name__, url_prefix="/documents/directory")
 
@@ -67,24 +67,20 @@ def write_xlsx(target, root, rows, as_of, lang):
         title = _("%(name)s unit directory", name=root.name)
     book = Workbook(write_only=True)
     book.properties.created = datetime(as_of.year, as_of.month, as_of.day)
-    sheet = book.create_sheet(title[:31].replace("/", "-"))
+    sheet = book.create_sheet(sheet_title(title))
     sheet.column_dimensions["A"].width = 8
     sheet.column_dimensions["B"].width = 18
     sheet.column_dimensions["C"].width = 40
     sheet.column_dimensions["D"].width = 16
     sheet.column_dimensions["E"].width = 30
-    sheet.append([title])
-    sheet.append([as_of.isoformat()])
+    # Unit names are typed by people: every text cell goes through text_row, so none becomes a formula.
+    sheet.append(text_row(sheet, [title]))
+    sheet.append(text_row(sheet, [as_of.isoformat()]))
     bold = Font(bold=True)
-    header_cells = []
-    for text in headers:
-        cell = WriteOnlyCell(sheet, value=text)
-        cell.font = bold
-        header_cells.append(cell)
-    sheet.append(header_cells)
+    sheet.append([text_cell(sheet, text, font=bold) for text in headers])
     for number, row in enumerate(rows, start=1):
-        sheet.append([number, row["code"], "\u3000" * row["depth"] + row["name"],
-                      row["kind_label"], row["parent_name"]])
+        sheet.append(text_row(sheet, [number, row["code"], "\u3000" * row["depth"] + row["name"],
+                                      row["kind_label"], row["parent_name"]]))
     book.save(target)
     _settle(target, as_of)
 

@@ -1,47 +1,81 @@
-"""Commands for workflows and the audit trail: check, load, migrate, remind; audit verify."""
+"""Commands for workflows and the audit trail: check, load, migrate, remind; audit verify, reseal."""
+import re
 import sys
 from pathlib import Path
 
 import click
-import yaml
 from flask.cli import AppGroup
 from sqlalchemy import select, update
+from sqlalchemy.exc import SQLAlchemyError
 
-from forms.definition import DefinitionError
+from forms.definition import DefinitionError, load_definition, parse_yaml
+from forms.schema import KEY
+from forms.source import read_definition_file
 
 from .engine import audit
 from .engine.definition import load_workflow
 from .extensions import db
 from .form_versions import newest_released
+from .forms_cli import echo_problems
 from .models import Submission, WorkflowVersion
 from .models.units import utcnow
 
 workflows_cli = AppGroup("workflows", help="Workflow definitions and in-flight submissions.")
 audit_cli = AppGroup("audit", help="The audit trail.")
+BUILTIN_FORMS = Path(__file__).parent / "definitions" / "forms"
+
+
+def _form_key(source):
+    try:
+        key = (parse_yaml(source)[0] or {}).get("form")
+    except (DefinitionError, AttributeError):
+        return None  # load_workflow reports what is wrong with the source
+    return key if isinstance(key, str) else None
 
 
 def _form_spec(source):
-    try:
-        key = (yaml.safe_load(source) or {}).get("form")
-    except yaml.YAMLError:
-        return None
-    form = newest_released(key) if isinstance(key, str) else None
+    form = newest_released(key) if (key := _form_key(source)) else None
     return form.spec if form else None
+
+
+def _builtin_form_spec(source):
+    """The built-in form (workflows/definitions/forms/KEY.yaml) the source names, or None."""
+    key = _form_key(source)
+    path = BUILTIN_FORMS / f"{key}.yaml"
+    if not key or not re.fullmatch(KEY, key) or not path.is_file():
+        return None
+    return load_definition(read_definition_file(path))
+
+
+def _read_or_exit(path):
+    try:
+        return read_definition_file(path)
+    except DefinitionError as exc:
+        echo_problems(path, exc.problems)
+        sys.exit(1)
 
 
 @workflows_cli.command("check")
 @click.argument("paths", nargs=-1, required=True, type=click.Path(exists=True, dir_okay=False))
 def check_command(paths):
-    """Check workflow files against the published forms: one problem a line, or "ok KEY vN"."""
+    """Check workflow files against the published forms (the built-in ones without a database)."""
     failed = False
+    find_form = _form_spec
     for path in paths:
-        source = Path(path).read_text(encoding="utf-8")
         try:
-            spec = load_workflow(source, _form_spec(source))
+            source = read_definition_file(path)
+            try:
+                form_spec = find_form(source)
+            except SQLAlchemyError:
+                db.session.rollback()
+                click.echo("no database to ask (run `flask db upgrade` to make one): "
+                           "checking against the built-in forms", err=True)
+                find_form = _builtin_form_spec
+                form_spec = find_form(source)
+            spec = load_workflow(source, form_spec)
         except DefinitionError as exc:
             failed = True
-            for problem in exc.problems:
-                click.echo(f"{path}: {problem}")
+            echo_problems(path, exc.problems)
         else:
             click.echo(f"ok {spec.key} v{spec.version}")
     sys.exit(1 if failed else 0)
@@ -51,12 +85,11 @@ def check_command(paths):
 @click.argument("path", type=click.Path(exists=True, dir_okay=False))
 def load_command(path):
     """Publish a new workflow version from a file; new submissions follow it."""
-    source = Path(path).read_text(encoding="utf-8")
+    source = _read_or_exit(path)
     try:
         spec = load_workflow(source, _form_spec(source))
     except DefinitionError as exc:
-        for problem in exc.problems:
-            click.echo(f"{path}: {problem}")
+        echo_problems(path, exc.problems)
         sys.exit(1)
     newest = db.session.execute(select(WorkflowVersion.version).where(WorkflowVersion.key == spec.key)
                                 .order_by(WorkflowVersion.version.desc()).limit(1)).scalar()
@@ -131,9 +164,19 @@ def remind_command():
 
 @audit_cli.command("verify")
 def verify_command():
-    """Recompute every submission's hash chain; report the first broken link."""
+    """Recompute every submission's keyed hash chain and compare its state; report the first problem."""
     checked, problem = audit.verify()
     if problem:
         click.echo(f"BROKEN after {checked} good events: {problem}")
         sys.exit(1)
     click.echo(f"ok: {checked} events, every chain intact")
+
+
+@audit_cli.command("reseal")
+def reseal_command():
+    """Once, after upgrading: re-chain trails written with plain SHA-256 under AUDIT_KEY."""
+    resealed, problems = audit.reseal()
+    for problem in problems:
+        click.echo(problem)
+    click.echo(f"{resealed} trails resealed under AUDIT_KEY")
+    sys.exit(1 if problems else 0)

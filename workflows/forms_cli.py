@@ -1,21 +1,19 @@
 """``flask forms check PATH...`` and ``flask forms load PATH``: form definitions from files."""
+import sys
+
 import click
 from flask.cli import AppGroup
 
 from forms.definition import DefinitionError, load_definition
+from forms.source import read_definition_file
 
 forms_cli = AppGroup("forms", help="Form definitions: check YAML files, load and publish a new version.")
 
 
-def _read(path):
-    """The file's text, or raises click.ClickException naming the file."""
-    try:
-        with open(path, encoding="utf-8-sig") as handle:
-            return handle.read()
-    except UnicodeDecodeError:
-        raise click.ClickException(f"{path}: not UTF-8 text") from None
-    except OSError as exc:
-        raise click.ClickException(f"{path}: {exc.strerror}") from None
+def echo_problems(path, problems):
+    """One line per problem, each naming the file."""
+    for problem in problems:
+        click.echo(f"{path}: {problem}")
 
 
 @forms_cli.command("check", with_appcontext=False)
@@ -25,18 +23,14 @@ def check_command(paths):
     failed = False
     for path in paths:
         try:
-            spec = load_definition(_read(path))
-        except click.ClickException as exc:
-            click.echo(exc.message)
-            failed = True
+            spec = load_definition(read_definition_file(path))
         except DefinitionError as exc:
-            for problem in exc.problems:
-                click.echo(f"{path}: {problem}")
+            echo_problems(path, exc.problems)
             failed = True
         else:
             click.echo(f"ok {spec.key} v{spec.version}")
     if failed:
-        raise SystemExit(1)
+        sys.exit(1)
 
 
 @forms_cli.command("load")
@@ -46,15 +40,18 @@ def load_command(path):
     from . import form_versions as ops
     from .extensions import db
 
-    source = _read(path)
+    try:
+        source = read_definition_file(path)
+    except DefinitionError as exc:
+        echo_problems(path, exc.problems)
+        sys.exit(1)
     try:
         fv = ops.create_draft(source, None)
         findings = ops.publish(fv, None)
     except ops.DefinitionRejected as exc:
         db.session.rollback()
-        for problem in exc.problems:
-            click.echo(f"{path}: {problem}")
-        raise SystemExit(1) from None
+        echo_problems(path, exc.problems)
+        sys.exit(1)
     except ops.FormVersionError as exc:
         db.session.rollback()
         raise click.ClickException(str(exc)) from None

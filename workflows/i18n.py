@@ -3,11 +3,12 @@ from pathlib import Path
 
 from babel.messages.mofile import write_mo
 from babel.messages.pofile import read_po
-from flask import Blueprint, current_app, has_request_context, redirect, request, session, url_for
+from flask import Blueprint, current_app, has_request_context, redirect, request, session
 from flask_login import current_user
 
 from .config import LANGUAGES
 from .extensions import db
+from .redirects import safe_next
 
 bp = Blueprint("i18n", __name__)
 # Catalogues are stored by language ("zh"): Babel reads zh_CN as zh_Hans_CN,
@@ -51,8 +52,4 @@ def choose(lang):
         if current_user.is_authenticated:
             current_user.language = lang
             db.session.commit()
-    target = request.form.get("next") or ""
-    # Only local paths: an open redirect would let a link bounce users elsewhere.
-    if not target.startswith("/") or target.startswith("//"):
-        target = url_for("home.index")
-    return redirect(target)
+    return redirect(safe_next(request.form.get("next"), "home.index"))

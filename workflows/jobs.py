@@ -8,6 +8,7 @@ surrounding transaction commits, so a rolled-back request starts nothing.
 import hashlib
 import logging
 import os
+import re
 import traceback
 from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass
@@ -30,6 +31,39 @@ PENDING_KEY = "wenming_pending_jobs"
 
 class QueueUnavailable(Exception):
     """Redis is configured but cannot be reached right now."""
+
+
+_user_messages = set()
+
+
+def N_(message):
+    """Mark an English message a job may fail with for people to read.
+
+    It is stored on the row as it is and translated on the job's page, in
+    the reader's language; anything else on the row is for operators only.
+    """
+    _user_messages.add(message)
+    return message
+
+
+def user_message(error):
+    """The marked message ``error`` is, or None when it is technical text."""
+    return error if error in _user_messages else None
+
+
+NOTHING_TO_BUILD = N_("There is nothing to build for this selection.")
+
+
+class JobError(Exception):
+    """A refusal the person who asked for the job should be told about; not retried.
+
+    ``message`` is a message marked with ``N_``; ``detail`` goes to the log only.
+    """
+
+    def __init__(self, message, detail=None):
+        super().__init__(detail or message)
+        self.message = message
+        self.detail = detail
 
 
 @dataclass(frozen=True)
@@ -62,8 +96,17 @@ def kind_of(name):
     return _kinds[name]
 
 
-def rq_job_id(run_id):
-    return f"jobrun-{run_id}"
+def rq_job_id(run_id, queue_name=None):
+    """The RQ job id of row ``run_id``: RQ keeps job ids in one namespace per Redis
+    database, and row ids repeat across databases sharing it, so the queue is part of it."""
+    queue_name = queue_name or current_app.config["RQ_QUEUE"]
+    return f"jobrun-{re.sub(r'[^A-Za-z0-9_-]', '_', queue_name)}-{run_id}"
+
+
+def run_id_of(job_id):
+    """The row id in an id ``rq_job_id`` made, or None for other jobs."""
+    match = re.fullmatch(r"jobrun-[A-Za-z0-9_-]*-(\d+)", job_id)
+    return int(match.group(1)) if match else None
 
 
 class JobContext:
@@ -100,14 +143,24 @@ class Dispatcher:
         self.queue_name = app.config["RQ_QUEUE"]
         self._executor = None
         self.mode = "inline"
+        self._announced = False
         if self.redis_url:
             if self._redis_reachable():
                 self.mode = "rq"
-                app.logger.info("jobs: RQ queue %r on %s", self.queue_name, self.redis_url)
             else:
+                # Set but unreachable is a fault: every command says so at once.
                 app.logger.warning("jobs: Redis at %s is unreachable; jobs run in-process", self.redis_url)
+                self._announced = True
+
+    def announce(self):
+        """Log where jobs run, once, when the web or a worker starts (not for every CLI command)."""
+        if self._announced:
+            return
+        self._announced = True
+        if self.mode == "rq":
+            self.app.logger.info("jobs: RQ queue %r on %s", self.queue_name, self.redis_url)
         else:
-            app.logger.info("jobs: REDIS_URL not set; jobs run in-process")
+            self.app.logger.info("jobs: REDIS_URL not set; jobs run in-process")
 
     def redis(self):
         from redis import Redis
@@ -144,7 +197,7 @@ class Dispatcher:
         timeout = spec.timeout or self.app.config["JOB_TIMEOUT"]
         try:
             self.queue().enqueue(
-                execute, run_id, job_id=rq_job_id(run_id), job_timeout=timeout,
+                execute, run_id, job_id=rq_job_id(run_id, self.queue_name), job_timeout=timeout,
                 retry=Retry(max=retries) if retries else None,
                 result_ttl=86400, failure_ttl=7 * 86400, description=f"{kind} #{run_id}")
         except (RedisError, OSError) as exc:
@@ -263,6 +316,14 @@ def _execute(run_id):
         run.finished_at = utcnow()
         db.session.commit()
         return run.result_sha256
+    except JobError as exc:
+        db.session.rollback()
+        log.warning("job %s (%s) refused: %s", run_id, run.kind, exc.detail or exc.message)
+        run = db.session.get(JobRun, run_id)
+        run.error = exc.message
+        run.state, run.finished_at = JobState.FAILED.value, utcnow()
+        db.session.commit()
+        return None
     except Exception as exc:
         db.session.rollback()
         run = db.session.get(JobRun, run_id)
@@ -362,6 +423,7 @@ def _rq_statuses(run_ids):
 
 def init_app(app):
     dispatcher = app.extensions[EXTENSION_KEY] = Dispatcher(app)
+    app.before_request(dispatcher.announce)
     if dispatcher.mode == "inline" and not app.config.get("TESTING"):
         # No worker to do periodic work: the web process takes it on, from its first request.
         @app.before_request

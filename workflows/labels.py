@@ -1,5 +1,5 @@
 """Translated labels for the organisation's fixed vocabularies."""
-from flask_babel import lazy_gettext as _l
+from flask_babel import lazy_gettext as _l, lazy_pgettext
 
 from .models import Role, UnitKind
 
@@ -29,4 +29,18 @@ JOB_STATES = {
 SUBMISSION_STATES = {
     "draft": _l("Draft"),
     "submitted": _l("Submitted"),
+}
+
+# What a workflow action is called when its definition gives it no label:
+# people read "审核通过", never "approve".
+ACTIONS = {
+    "submit": lazy_pgettext("workflow action", "Submit"),
+    "withdraw": lazy_pgettext("workflow action", "Withdraw"),
+    "approve": lazy_pgettext("workflow action", "Approve"),
+    "return": lazy_pgettext("workflow action", "Return for changes"),
+    "reject": lazy_pgettext("workflow action", "Reject"),
+    "decline": lazy_pgettext("workflow action", "Decline"),
+    "certify": lazy_pgettext("workflow action", "Certify"),
+    "archive": lazy_pgettext("workflow action", "Archive"),
+    "publish": lazy_pgettext("workflow action", "Publish"),
 }

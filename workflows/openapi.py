@@ -23,6 +23,15 @@ def _nullable(schema):
 
 TIME = {"type": "string", "format": "date-time", "example": "2026-03-05T08:30:00Z"}
 ID = {"type": "integer", "minimum": 1, "maximum": MAX_ID}
+# Text the databases can store: the server refuses NUL characters with 400.
+NO_NUL = "^[^\\x00]*$"
+# Numbers beyond ±2^63 are refused with 400 (they fit no database column or sum).
+NUMBER = {"type": "number", "minimum": -(2 ** 63), "maximum": 2 ** 63, "exclusiveMinimum": True,
+          "exclusiveMaximum": True}
+KEY = {"type": "string", "minLength": 1, "maxLength": 63, "pattern": "^[a-z][a-z0-9_]*$"}
+COMMENT = {"type": "string", "maxLength": 5000, "pattern": NO_NUL}
+# The queue's keyset position: microseconds since 1970 (UTC), "_", a submission id (see api._queue_cursor).
+CURSOR_PATTERN = "^([0-9]{1,16}_[0-9]{1,10})?$"  # empty: the first page
 
 ERROR_EXAMPLES = {
     "400": {"error": "BadRequest", "message": "“expected_version” must be a whole number from 0 to 2147483647.",
@@ -62,6 +71,10 @@ def _error(code):
 def _errors(*codes):
     return {code: {"$ref": f"#/components/responses/E{code}"} for code in codes}
 
+
+_SCALARS = [{"type": "string", "pattern": NO_NUL, "nullable": True}, NUMBER, {"type": "boolean"}]
+_OBJECT_OF_SCALARS = {"type": "object", "additionalProperties": {"anyOf": _SCALARS}}
+_LIST_ITEM = {"anyOf": _SCALARS + [_OBJECT_OF_SCALARS]}
 
 SUBMISSION_EXAMPLE = {
     "id": 42, "form": {"key": "activity_report", "version": 1, "sha256": "9f2c…"},
@@ -127,14 +140,21 @@ SCHEMAS = {
                        "title": _ref("Texts"),
                        "source": {"type": "string", "description": "The definition's YAML, as published."}},
     },
+    "AnswerValue": {
+        "description": "Text (no NUL characters), a number, true/false or null; a list of them (multi_choice, "
+                       "file references) or of rows (a repeat: objects of such values); a file reference "
+                       "object. Anything deeper fits no field (422).",
+        "anyOf": _SCALARS + [{"type": "array", "items": _LIST_ITEM}, _OBJECT_OF_SCALARS],
+    },
     "Answers": {
         "type": "object",
         "description": "Field name → value, the shape the web form sends: text, numbers, true/false, ISO dates; "
                        "multi_choice a list of values; a repeat a list of objects (one per row); image and file "
                        "fields a list of references to files already uploaded through the web form ({\"id\": "
                        "token} or the token) — the API takes no uploads. Calculated fields are computed by the "
-                       "server; ID numbers are returned masked (send a masked number back unchanged to keep it).",
-        "additionalProperties": True,
+                       "server; ID numbers are returned masked (send a masked number back unchanged to keep it). "
+                       "A name the form has no field for is an error at that name (422).",
+        "additionalProperties": _ref("AnswerValue"),
     },
     "AllowedAction": {
         "type": "object", "required": ["action", "label", "to", "comment", "vote"],
@@ -178,7 +198,7 @@ SCHEMAS = {
     },
     "SubmissionCreate": {
         "type": "object", "required": ["form"], "additionalProperties": False,
-        "properties": {"form": {"type": "string", "description": "A published form's key."},
+        "properties": {"form": {**KEY, "description": "A published form's key."},
                        "unit": {**ID, "description": "One of your filler units; default: the first."},
                        "answers": _ref("Answers")},
     },
@@ -192,13 +212,13 @@ SCHEMAS = {
     "SubmitRequest": {
         "type": "object", "additionalProperties": False,
         "properties": {"expected_version": {"type": "integer", "minimum": 0, "maximum": MAX_ID},
-                       "comment": {"type": "string", "maxLength": 5000}},
+                       "comment": COMMENT},
     },
     "ActionRequest": {
         "type": "object", "additionalProperties": False,
         "properties": {"expected_version": {"type": "integer", "minimum": 0, "maximum": MAX_ID,
                                             "description": "The row_version you read; 409 when it moved on."},
-                       "comment": {"type": "string", "maxLength": 5000},
+                       "comment": COMMENT,
                        "decision": {"type": "string", "enum": ["approve", "reject"], "default": "approve",
                                     "description": "Only for actions with an approval block (votes)."}},
     },
@@ -211,7 +231,14 @@ SCHEMAS = {
             "decided": {"type": "boolean", "description": "False when a vote was recorded and more are needed."},
             "votes": {"type": "object", "properties": {"approve": {"type": "integer"},
                                                        "reject": {"type": "integer"},
-                                                       "needed": {"type": "integer"}}},
+                                                       "needed": {"type": "integer"},
+                                                       "missing": {"type": "integer", "description":
+                                                                   "Approving votes still needed."},
+                                                       "eligible": {"type": "integer"},
+                                                       "unreachable": {"type": "integer", "description":
+                                                                       "Of the missing votes, how many no "
+                                                                       "eligible voter can give: the "
+                                                                       "submission waits."}}},
         },
     },
     "QueueItem": {
@@ -349,11 +376,12 @@ PATHS = {
         "tags": ["review"],
         "parameters": [
             _query("unit", ID, "Only this unit and the units under it."),
-            _query("campaign", {"type": "string", "maxLength": 64}, "A campaign (theme) value."),
+            _query("campaign", {"type": "string", "maxLength": 64, "pattern": NO_NUL}, "A campaign (theme) value."),
             _query("month", {"type": "string", "pattern": "^(\\d{4}-(0[1-9]|1[0-2]))?$"}, "YYYY-MM (empty: any)."),
-            _query("state", {"type": "string", "maxLength": 32}, "Only this state."),
+            _query("state", {"type": "string", "maxLength": 32, "pattern": NO_NUL}, "Only this state."),
             _query("overdue", {"type": "string", "enum": ["", "0", "1"]}, "1: only items past their due time."),
-            _query("cursor", {"type": "string", "maxLength": 80}, "next_cursor of the previous page."),
+            _query("cursor", {"type": "string", "pattern": CURSOR_PATTERN, "maxLength": 27},
+                   "next_cursor of the previous page."),
             _query("limit", {"type": "integer", "minimum": 1, "maximum": 100, "default": 20}, "Page size."),
         ],
         "responses": {"200": {"description": "One page, paged by keyset.", "content": _json(_ref("QueuePage"), {

@@ -88,19 +88,37 @@ def move_unit(unit, new_parent):
     db.session.expire_all()
 
 
-def deactivate_unit(unit):
-    """Deactivate the unit and everything under it; people and records stay."""
+def deactivate_unit(unit, actor=None):
+    """Deactivate the unit and everything under it; people and records stay.
+
+    ``actor``, the administrator asking, may not cut off the unit its own
+    admin grant sits on (or one above that grant) unless another of its admin
+    grants stands higher still: a grant at a deactivated unit covers nothing,
+    so that would lock the administrator out of what it just deactivated.
+    """
     if unit.parent_id is None:
         raise OrgError(_("The city office cannot be deactivated."), "unit")
+    if actor is not None:
+        own = db.session.execute(
+            select(Unit.path).join(RoleGrant, RoleGrant.unit_id == Unit.id)
+            .where(RoleGrant.user_id == actor.id, RoleGrant.role == Role.ADMIN.value, Unit.active.is_(True))
+        ).scalars().all()
+        above = [p for p in own if unit.path.startswith(p) and p != unit.path]
+        if not above and any(p.startswith(unit.path) for p in own):
+            raise OrgError(_("Your administrator role is held at this unit or at a unit under it: "
+                             "deactivating it would leave you unable to manage it."), "unit")
     db.session.execute(update(Unit).where(Unit.in_subtree(unit.path)).values(active=False)
                        .execution_options(synchronize_session=False))
     db.session.expire_all()
 
 
 def reactivate_unit(unit):
+    """Reactivate the unit and everything under it, in one UPDATE over the subtree's path range."""
     if unit.parent is not None and not unit.parent.active:
         raise OrgError(_("Reactivate the unit above it first."), "unit")
-    unit.active = True
+    db.session.execute(update(Unit).where(Unit.in_subtree(unit.path)).values(active=True)
+                       .execution_options(synchronize_session=False))
+    db.session.expire_all()
 
 
 def _check_password(password):
@@ -126,6 +144,7 @@ def create_user(username, display_name, password, unit):
 
 
 def reset_password(user, password):
+    """A new password; it also ends the account's sessions (see User.set_password)."""
     _check_password(password)
     user.set_password(password)
 
@@ -133,6 +152,9 @@ def reset_password(user, password):
 def set_user_active(user, active, actor):
     if user.id == actor.id and not active:
         raise OrgError(_("You cannot deactivate your own account."), "user")
+    if user.active and not active:
+        # Otherwise reactivating would bring the old sessions back to life.
+        user.end_sessions()
     user.active = active
 
 

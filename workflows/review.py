@@ -2,7 +2,7 @@
 import uuid
 
 from flask import Blueprint, abort, flash, redirect, render_template, request, url_for
-from flask_babel import gettext as _
+from flask_babel import gettext as _, ngettext
 from flask_login import current_user, login_required
 from sqlalchemy import select
 
@@ -10,15 +10,17 @@ from . import queue
 from .access import grant_paths
 from .admin import unit_choices
 from .engine.definition import load_workflow
-from .engine.perform import ActionError, perform, workflow_of
+from .engine.perform import ActionError, NotFound, actions_for, may_act, open_vote, perform, workflow_of
 from .extensions import db
 from .form_versions import newest_released
-from .models import Submission, Unit, WorkflowVersion
+from .models import AuditEvent, Submission, Unit, WorkflowVersion
 from .models.units import utcnow
-from .submissions import language
+from .redirects import safe_next
+from .submissions import can_view, language
 
 bp = Blueprint("review", __name__)
 BULK_LIMIT = 200
+MAX_ID = 2 ** 31 - 1  # the integer columns' range: a larger id exists nowhere
 
 
 def _scope_units():
@@ -84,11 +86,28 @@ def act(submission_id, action):
     else:
         votes = result.body.get("votes", {})
         flash(_("Your vote is recorded (%(yes)d for, %(no)d against, %(needed)d needed).",
-                yes=votes.get("approve", 0), no=votes.get("reject", 0), needed=votes.get("needed", 0)), "success")
-    target = request.form.get("next") or ""
-    if not target.startswith("/") or target.startswith("//"):
-        target = url_for("submissions.show", submission_id=submission_id)
-    return redirect(target)
+                yes=votes.get("approve", 0), no=votes.get("reject", 0), needed=votes.get("needed", 0))
+              + " " + vote_missing(votes), "success")
+    return redirect(safe_next(request.form.get("next"), "submissions.show", submission_id=submission_id))
+
+
+def vote_missing(votes):
+    """How far an open vote is from its quorum, and whether the people who can vote can close the gap."""
+    text = ngettext("%(num)d more approving vote is needed.", "%(num)d more approving votes are needed.",
+                    votes.get("missing", 0))
+    if votes.get("unreachable"):
+        text += " " + _("Only %(eligible)d people may vote here, so the quorum cannot be reached until more "
+                        "are eligible; the submission waits.", eligible=votes.get("eligible", 0))
+    return text
+
+
+@bp.app_template_global("open_vote")
+def open_vote_tally(submission, workflow=None):
+    """The tally of a vote under way, for the submission's page."""
+    votes = open_vote(submission, workflow)
+    if votes is not None:
+        votes["text"] = vote_missing(votes)
+    return votes
 
 
 def _state_label(submission_id):
@@ -99,12 +118,21 @@ def _state_label(submission_id):
 @bp.post("/review/bulk")
 @login_required
 def bulk():
-    """Approve each selected item as its own transition; show what happened to each."""
+    """Approve each selected item as its own transition; show what happened to each.
+
+    An item the user may not act on is answered exactly like an id that does
+    not exist, without its title, so the page confirms nothing about it.
+    """
     ids = [int(i) for i in request.form.getlist("ids") if i.isdigit()][:BULK_LIMIT]
     action = request.form.get("action", "approve")
     outcomes = []
+    titles = {}
     for submission_id in ids:
+        submission = db.session.get(Submission, submission_id) if submission_id <= MAX_ID else None
+        open_now = _open_to(current_user, submission, action)
         try:
+            if not open_now and not _decided_by_another(current_user, submission, action):
+                raise NotFound(_("No such submission."))
             perform(submission_id, action, current_user, comment=request.form.get("comment"),
                     expected_version=request.form.get(f"v{submission_id}", type=int),
                     idempotency_key=f"bulk-{request.form.get('batch', '')}-{submission_id}"
@@ -112,10 +140,31 @@ def bulk():
             outcomes.append((submission_id, True, _state_label(submission_id)))
         except ActionError as refused:
             db.session.rollback()
+            if refused.status in (403, 404) or (not open_now and refused.status != 409):
+                outcomes.append((submission_id, False, _("No such submission.")))
+                continue
             outcomes.append((submission_id, False, refused.message))
-    titles = {s.id: s for s in db.session.execute(select(Submission).where(Submission.id.in_(ids))).scalars()} \
-        if ids else {}
+        titles[submission_id] = db.session.get(Submission, submission_id)
     return render_template("review/bulk.html", outcomes=outcomes, titles=titles, action=action)
+
+
+def _open_to(user, submission, action):
+    if submission is None or not can_view(user, submission):
+        return False
+    return any(t.action == action for t in actions_for(user, submission))
+
+
+def _decided_by_another(user, submission, action):
+    """The item was open to ``user`` until someone else moved it: they are told who, as on its page."""
+    if submission is None or not can_view(user, submission):
+        return False
+    workflow = workflow_of(submission)
+    last = db.session.execute(select(AuditEvent).where(AuditEvent.submission_id == submission.id)
+                              .order_by(AuditEvent.seq.desc()).limit(1)).scalar_one_or_none()
+    if workflow is None or last is None or last.from_state is None or last.actor_id == user.id:
+        return False
+    before = workflow.find(last.from_state, action)
+    return before is not None and may_act(user, before, submission)
 
 
 def new_idempotency_key():

@@ -8,7 +8,8 @@ of them), and ``12,000 × factor × size`` activity reports of ``year``: each a
 Submission of ``activity_report`` pinned to ``activity_review``, with the
 answers the form would store, its summary columns, a state spread like a real
 year and the audit events that lead to that state, hash-chained exactly as
-``engine.audit.append`` would chain them, so ``audit.verify()`` passes.
+``engine.audit.append`` would chain them (HMAC under the app's AUDIT_KEY), so
+``audit.verify()`` passes.
 
 Speed comes from bulk inserts (Core ``insert(table)`` with lists of dicts, a
 few thousand rows at a time), one password hash for every new account and a
@@ -191,6 +192,7 @@ class _Generator:
         self.steps = self._steps()
         self.districts = self._districts()
         self._volunteers = None
+        self.audit_key = audit.audit_key()
 
     # The workflow decides what each action does; the paths above only name the actions.
     def _steps(self):
@@ -367,7 +369,7 @@ class _Generator:
                      "from_state": current, "to_state": to_state, "comment": comment,
                      "form_version": self.form.version, "workflow_version": self.workflow_row.version,
                      "at": at, "prev_hash": prev}
-            event["hash"] = prev = audit.event_hash(prev, SimpleNamespace(**event))
+            event["hash"] = prev = audit.event_hash(prev, SimpleNamespace(**event), self.audit_key)
             chain.append(event)
             due = _due(at, duration) if duration else None
             if action == "submit":

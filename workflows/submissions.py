@@ -18,6 +18,7 @@ from .engine.perform import ActionError, actions_for, perform, workflow_of
 from .models import FormVersion, Role, StoredFile, Submission, Unit, WorkflowVersion
 from .labels import SUBMISSION_STATES
 from .models.units import utcnow
+from .redirects import safe_next
 
 bp = Blueprint("submissions", __name__)
 
@@ -166,7 +167,8 @@ def _fill(version, unit, submission=None):
             except ActionError as refused:
                 db.session.rollback()
                 flash(refused.message, "error")
-                return redirect(url_for(".show", submission_id=submission.id) if submission.id else request.url)
+                return redirect(url_for(".show", submission_id=submission.id) if submission.id
+                                else safe_next(request.full_path, ".listing"))
     db.session.commit()
     flash(_("Submitted.") if action == "submit" else _("Draft saved."), "success")
     if action == "submit":
@@ -202,7 +204,7 @@ def edit(submission_id):
 def show(submission_id):
     submission = load_submission(submission_id)
     spec = submission.definition.spec
-    answers = personal_data.masked(spec, submission.answers)
+    answers = personal_data.shown_to(current_user, submission)
     workflow = workflow_of(submission)
     events = audit.history(submission.id)
     last_comment = next((e for e in reversed(events) if e.comment and e.to_state == submission.state), None)

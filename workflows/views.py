@@ -33,11 +33,19 @@ def _load_job(run_id):
     return run
 
 
+def _job_failure(run):
+    """What a person is told about a failed job: never the raw exception (that is in the log)."""
+    known = jobs.user_message(run.error)
+    if known:
+        return _("Generation failed: %(reason)s", reason=_(known))
+    return _("Generation failed; please try again later.")
+
+
 def _job_status(run):
     return {
         "id": run.id, "kind": run.kind, "state": run.state, "state_label": str(JOB_STATES[run.state]),
         "progress": run.progress, "attempts": run.attempts, "max_attempts": run.max_attempts,
-        "error": run.error if run.state == "failed" else None,
+        "error": _job_failure(run) if run.state == "failed" else None,
         "download_url": url_for(".job_download", run_id=run.id) if run.state == "done" and run.result_path else None,
         "result_name": run.result_name,
     }

@@ -1,11 +1,18 @@
-"""Administration pages: the unit tree and the people in it, scoped to the admin's subtree."""
+"""Administration pages: the unit tree and the people in it, scoped to the admin's subtree.
+
+Invariant: an administrator manages an account (its password, tokens,
+status and roles) only when the account's home unit and every unit where it
+holds a role lie inside the administrator's subtrees; ``manageable`` is the
+one place that says so, for lists and single accounts alike.
+"""
 from flask import abort
 from flask_login import current_user
-from sqlalchemy import select
+from sqlalchemy import and_, exists, false, not_, or_, select
+from sqlalchemy.orm import aliased
 
 from ..access import grant_paths
 from ..extensions import db
-from ..models import Role, Unit
+from ..models import Role, RoleGrant, Unit, User
 
 
 def admin_paths():
@@ -23,6 +30,41 @@ def load_unit_in_scope(unit_id, paths):
     if not any(unit.path.startswith(p) for p in paths):
         abort(403)
     return unit
+
+
+def _inside(unit, paths):
+    """``unit`` (an alias of Unit) lies in one of ``paths``: one range per path, as Unit.in_subtree."""
+    ranges = [and_(unit.path >= low, unit.path < high) for low, high in map(Unit.subtree_range, paths)]
+    return or_(*ranges) if ranges else false()
+
+
+def manageable(paths):
+    """SQL condition on User: an administrator of ``paths`` may manage the account.
+
+    Its home unit is inside ``paths`` and no grant of any role, at an active
+    unit or not, sits outside them: a role held above or beside the subtree
+    belongs to someone else to manage.
+    """
+    home, held = aliased(Unit), aliased(Unit)
+    return and_(
+        exists().where(home.id == User.unit_id, _inside(home, paths)),
+        not_(exists().where(RoleGrant.user_id == User.id, held.id == RoleGrant.unit_id,
+                            not_(_inside(held, paths)))),
+    )
+
+
+def load_user_in_scope(user_id, paths):
+    """The account ``user_id`` if the administrator of ``paths`` may manage it; 404 or 403 otherwise."""
+    user = db.session.get(User, user_id)
+    if user is None:
+        abort(404)
+    if not may_manage(user, paths):
+        abort(403)
+    return user
+
+
+def may_manage(user, paths):
+    return db.session.execute(select(User.id).where(User.id == user.id, manageable(paths))).first() is not None
 
 
 def units_in_scope(paths, active_only=False):

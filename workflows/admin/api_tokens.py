@@ -1,4 +1,4 @@
-"""API tokens for people: administrators issue and revoke them for accounts in their subtree.
+"""API tokens for people: administrators issue and revoke them for the accounts they may manage.
 
 A token is shown once, on the page that answers its creation; only its
 SHA-256 is stored (see workflows/api.py), so a lost token is revoked and a
@@ -15,8 +15,8 @@ from wtforms.validators import DataRequired, Length
 from ..api import issue_token, revoke_token
 from ..auth import normalise
 from ..extensions import db
-from ..models import ApiToken, Unit, User
-from . import admin_paths
+from ..models import ApiToken, User
+from . import admin_paths, load_user_in_scope, manageable
 from .units import ConfirmForm
 
 bp = Blueprint("admin_tokens", __name__, url_prefix="/admin/tokens")
@@ -28,15 +28,11 @@ class TokenForm(FlaskForm):
     name = StringField(_l("What it is for"), validators=[DataRequired(), Length(max=100)])
 
 
-def _in_scope(user, paths):
-    return any(user.unit.path.startswith(p) for p in paths)
-
-
 def _render_index(paths, form, status=200):
     query = (request.args.get("q") or "").strip()
     before = request.args.get("before", type=int)
-    stmt = (select(ApiToken, User).join(User, ApiToken.user_id == User.id).join(Unit, User.unit_id == Unit.id)
-            .where(Unit.in_any_subtree(paths)).order_by(ApiToken.id.desc()).limit(PAGE + 1))
+    stmt = (select(ApiToken, User).join(User, ApiToken.user_id == User.id)
+            .where(manageable(paths)).order_by(ApiToken.id.desc()).limit(PAGE + 1))
     if query:
         like = f"%{query}%"
         stmt = stmt.where(or_(User.username.ilike(like), User.display_name.ilike(like), ApiToken.name.ilike(like)))
@@ -65,9 +61,9 @@ def issue():
     paths = admin_paths()
     form = TokenForm()
     if form.validate_on_submit():
-        user = db.session.execute(select(User).where(User.username == normalise(form.username.data))
-                                  ).scalar_one_or_none()
-        if user is None or not _in_scope(user, paths):
+        user = db.session.execute(select(User).where(User.username == normalise(form.username.data),
+                                                     manageable(paths))).scalar_one_or_none()
+        if user is None:
             form.username.errors = list(form.username.errors) + [_("No account with this username in your units.")]
         elif not user.active:
             form.username.errors = list(form.username.errors) + [_("This account is deactivated.")]
@@ -87,9 +83,7 @@ def revoke(token_id):
     token = db.session.get(ApiToken, token_id)
     if token is None:
         abort(404)
-    user = db.session.get(User, token.user_id)
-    if not _in_scope(user, paths):
-        abort(403)
+    user = load_user_in_scope(token.user_id, paths)
     if ConfirmForm().validate_on_submit():
         revoke_token(token)
         db.session.commit()

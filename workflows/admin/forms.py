@@ -18,6 +18,7 @@ from wtforms import TextAreaField
 
 from forms.compat import compare
 from forms.definition import MAX_SOURCE, DefinitionError
+from forms.source import NotText, TooLarge, read_definition
 
 from .. import form_versions as ops
 from ..extensions import db
@@ -107,16 +108,14 @@ def _read_upload(form):
     upload = form.upload.data
     if upload is None or not getattr(upload, "filename", ""):
         return ""
-    data = upload.read(MAX_SOURCE + 1)
-    if len(data) > MAX_SOURCE:
+    try:
+        return read_definition(upload.stream)
+    except TooLarge:
         form.upload.errors = list(form.upload.errors) + [_("The file is larger than %(n)d KB.",
                                                             n=MAX_SOURCE // 1024)]
-        return None
-    try:
-        return data.decode("utf-8-sig")
-    except UnicodeDecodeError:
+    except NotText:
         form.upload.errors = list(form.upload.errors) + [_("The file is not UTF-8 text.")]
-        return None
+    return None
 
 
 def _bump_version(source, version):

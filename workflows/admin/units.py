@@ -1,7 +1,7 @@
-"""Unit administration: tree, create, rename, move, deactivate."""
+"""Unit administration: tree, create, rename, move, deactivate and reactivate (with the subtree)."""
 from flask import Blueprint, flash, redirect, render_template, request, url_for
 from flask_babel import gettext as _, lazy_gettext as _l
-from flask_login import login_required
+from flask_login import current_user, login_required
 from flask_wtf import FlaskForm
 from wtforms import SelectField, StringField
 from wtforms.validators import DataRequired, Length
@@ -124,7 +124,7 @@ def set_active(unit_id):
     form = ConfirmForm()
     if form.validate_on_submit():
         activate = request.form.get("active") == "1"
-        if _apply(form, lambda: reactivate_unit(unit) if activate else deactivate_unit(unit)):
-            flash(_("Unit %(name)s reactivated.", name=unit.name) if activate
+        if _apply(form, lambda: reactivate_unit(unit) if activate else deactivate_unit(unit, current_user)):
+            flash(_("Unit %(name)s and the units under it reactivated.", name=unit.name) if activate
                   else _("Unit %(name)s and the units under it deactivated.", name=unit.name), "success")
     return redirect(url_for(".edit", unit_id=unit.id))

@@ -11,7 +11,7 @@ from ..extensions import db
 from ..labels import ROLES
 from ..models import RoleGrant, Unit, User
 from ..org import create_user, grant_role, reset_password, revoke_role, set_user_active
-from . import admin_paths, load_unit_in_scope, unit_choices, units_in_scope
+from . import admin_paths, load_unit_in_scope, load_user_in_scope, manageable, unit_choices, units_in_scope
 from .units import ConfirmForm, _apply
 
 bp = Blueprint("admin_users", __name__, url_prefix="/admin/users")
@@ -36,22 +36,13 @@ class GrantForm(FlaskForm):
     unit_id = SelectField(_l("At unit"), coerce=int, choices=[], validate_choice=False)
 
 
-def _load_user_in_scope(user_id, paths):
-    user = db.session.get(User, user_id)
-    if user is None:
-        abort(404)
-    if not any(user.unit.path.startswith(p) for p in paths):
-        abort(403)
-    return user
-
-
 @bp.get("/")
 @login_required
 def index():
     paths = admin_paths()
     query = (request.args.get("q") or "").strip()
     after = request.args.get("after", type=int)
-    stmt = (select(User).join(Unit, User.unit_id == Unit.id).where(Unit.in_any_subtree(paths))
+    stmt = (select(User).join(Unit, User.unit_id == Unit.id).where(manageable(paths))
             .order_by(User.id).limit(PAGE + 1))
     if query:
         like = f"%{query}%"
@@ -101,14 +92,14 @@ def _render_detail(user, paths, grant=None, password=None, status=200):
 @login_required
 def show(user_id):
     paths = admin_paths()
-    return _render_detail(_load_user_in_scope(user_id, paths), paths)
+    return _render_detail(load_user_in_scope(user_id, paths), paths)
 
 
 @bp.post("/<int:user_id>/password")
 @login_required
 def password(user_id):
     paths = admin_paths()
-    user = _load_user_in_scope(user_id, paths)
+    user = load_user_in_scope(user_id, paths)
     form = PasswordForm(prefix="pw")
     if form.validate_on_submit() and _apply(form, lambda: reset_password(user, form.password.data)):
         flash(_("Password of %(name)s reset.", name=user.username), "success")
@@ -120,7 +111,7 @@ def password(user_id):
 @login_required
 def set_active(user_id):
     paths = admin_paths()
-    user = _load_user_in_scope(user_id, paths)
+    user = load_user_in_scope(user_id, paths)
     form = ConfirmForm()
     active = request.form.get("active") == "1"
     if form.validate_on_submit() and _apply(form, lambda: set_user_active(user, active, current_user)):
@@ -133,7 +124,7 @@ def set_active(user_id):
 @login_required
 def grant(user_id):
     paths = admin_paths()
-    user = _load_user_in_scope(user_id, paths)
+    user = load_user_in_scope(user_id, paths)
     form, _pw, _confirm = _detail_forms(paths)
     if form.validate_on_submit():
         unit = db.session.get(Unit, form.unit_id.data)
@@ -149,7 +140,7 @@ def grant(user_id):
 @login_required
 def revoke(user_id, grant_id):
     paths = admin_paths()
-    user = _load_user_in_scope(user_id, paths)
+    user = load_user_in_scope(user_id, paths)
     grant = db.session.get(RoleGrant, grant_id)
     if grant is None or grant.user_id != user.id:
         abort(404)

@@ -14,6 +14,7 @@ from forms.definition import (VALUE_TYPES, DefinitionError, Problem, format_path
                               problem_from_pydantic, sha256_of)
 from forms.expressions import ExpressionError, compile_expression
 
+from ..labels import ACTIONS
 from . import effects
 from .schema import ACTORS, WorkflowSchema
 
@@ -31,7 +32,7 @@ class TransitionSpec:
     def label(self, language):
         if self.model.label:
             return self.model.label.get(language)
-        return self.action
+        return str(ACTIONS[self.action]) if self.action in ACTIONS else self.action
 
 
 @dataclass(eq=False)
@@ -120,9 +121,12 @@ def load_workflow(source, form_spec):
             if not effects.is_registered(name):
                 problem(loc + ("effects", position), f"unknown effect '{name}' (known: {', '.join(effects.names())})")
         if transition.approval and transition.approval.mode != "any":
+            failure = transition.approval.on_fail
             for position, name in enumerate(transition.from_):
-                if not any(t.action == "reject" and name in t.from_ for t in schema.transitions):
-                    problem(loc + ("approval",), f"a vote can fail: add a 'reject' transition from '{name}'")
+                if not any(t.action == failure and name in t.from_ for t in schema.transitions):
+                    problem(loc + ("approval", "on_fail"),
+                            f"a vote can fail: no transition '{failure}' from '{name}' "
+                            f"(add one, or name the failure transition with on_fail)")
         spec = TransitionSpec(model=transition, index=index)
         if transition.when is not None and form_spec is not None:
             try:

@@ -5,8 +5,16 @@ person at this submission's unit, its ``when``, ``not_self`` and comment
 rule; then either records a vote (approval blocks) or moves the submission
 with ``UPDATE … WHERE row_version = :seen``, appends the audit event, runs
 the effects and commits. Of two people acting at once exactly one wins; the
-other is told who decided what. A repeated idempotency key replays the
-first answer and changes nothing.
+other is told who decided what.
+
+An idempotency key is claimed before any work: its row is inserted first,
+so a concurrent duplicate blocks on the unique (user, key) until the first
+transaction ends, then replays the committed answer. A claim is never
+committed without its answer: any refusal rolls the claim back with the rest.
+
+A vote never takes the failure path on an approving decision: when the
+remaining voters can no longer reach the quorum, the submission waits and
+the answer says how many votes are missing.
 """
 import time
 from dataclasses import dataclass
@@ -105,6 +113,10 @@ def perform(submission_id, action, actor, comment=None, expected_version=None, i
         try:
             return _perform(submission_id, action, actor, (comment or "").strip() or None, expected_version,
                             idempotency_key, decision, commit)
+        except ActionError:
+            if idempotency_key:
+                db.session.rollback()  # the claim goes with the refusal: a retry may succeed
+            raise
         except OperationalError as exc:
             # SQLite answers "database is locked" instead of waiting when two
             # writers meet; start again: the retry sees the winner's change.
@@ -129,14 +141,30 @@ def _replay(actor, key, submission_id, action):
         return None
     if record.submission_id != submission_id or record.action != action:
         raise Invalid(_("This idempotency key was already used for another request."))
+    if not record.status:
+        # Only a claim whose transaction is still open looks like this; it is never committed so.
+        raise Conflict(_("The same request is still being processed; try again in a moment."))
     return Result(record.status, record.body, replayed=True)
 
 
+def _claim(actor, key, submission_id, action):
+    """Insert the key's row before the work; a concurrent duplicate waits here, then fails on the unique key."""
+    if db.session.get(Submission, submission_id) is None:
+        raise NotFound(_("No such submission."))
+    claim = IdempotencyRecord(user_id=actor.id, key=key, submission_id=submission_id, action=action, status=0,
+                              body={})
+    db.session.add(claim)
+    db.session.flush()
+    return claim
+
+
 def _perform(submission_id, action, actor, comment, expected_version, key, decision, commit):
+    claim = None
     if key:
         replay = _replay(actor, key, submission_id, action)
         if replay:
             return replay
+        claim = _claim(actor, key, submission_id, action)
     submission = db.session.execute(select(Submission).where(Submission.id == submission_id)
                                     .execution_options(populate_existing=True)).scalar_one_or_none()
     from ..submissions import can_view
@@ -152,7 +180,8 @@ def _perform(submission_id, action, actor, comment, expected_version, key, decis
         if any(t.action == action for t in workflow.transitions):
             raise conflict(submission) if expected_version is not None else Invalid(
                 _("“%(action)s” is not possible while the submission is “%(state)s”.",
-                  action=action, state=workflow.state(submission.state).label.get(_lang())))
+                  action=action_label(workflow, action),
+                  state=workflow.state(submission.state).label.get(_lang())))
         raise NotFound(_("Unknown action “%(action)s”.", action=action))
     if not may_act(actor, transition, submission):
         raise Forbidden(_("Your roles do not allow “%(action)s” here.", action=transition.label(_lang())))
@@ -172,9 +201,8 @@ def _perform(submission_id, action, actor, comment, expected_version, key, decis
         result = _vote(submission, workflow, transition, actor, comment, decision)
     else:
         result = _fire(submission, workflow, transition, actor, comment)
-    if key:
-        db.session.add(IdempotencyRecord(user_id=actor.id, key=key, submission_id=submission.id, action=action,
-                                         status=result.status, body=result.body))
+    if claim is not None:
+        claim.status, claim.body = result.status, result.body
     if commit:
         db.session.commit()
     return result
@@ -192,6 +220,12 @@ def _require_complete(form_spec, submission):
     if not outcome.ok:
         raise Invalid(_("The form is not complete: open it, correct the marked fields and submit again."),
                       errors=outcome.errors)
+
+
+def action_label(workflow, action):
+    """An action's name as people read it: the label of a transition that bears it."""
+    transition = next((t for t in workflow.transitions if t.action == action), None)
+    return transition.label(_lang()) if transition else action
 
 
 def _lang():
@@ -281,20 +315,45 @@ def _vote(submission, workflow, transition, actor, comment, decision):
     approval = transition.model.approval
     needed = eligible if approval.mode == "all" else approval.n
     outcome = None
-    if decision == "reject" and approval.veto:
-        outcome = "reject"
-    elif approvals >= needed:
+    if approvals >= needed:
         outcome = "approve"
-    elif eligible - rejections < needed:
-        outcome = "reject"
+    elif decision == "reject" and (approval.veto or eligible - rejections < needed):
+        # Only a vote against takes the failure path: by veto, or by leaving the quorum out of reach.
+        outcome = "fail"
     if outcome == "approve":
         return _fire(submission, workflow, transition, actor, comment)
-    if outcome == "reject":
-        refusal = workflow.find(submission.state, "reject")
+    if outcome == "fail":
+        refusal = workflow.find(submission.state, approval.on_fail)
         return _fire(submission, workflow, refusal, actor, comment)
     # Still open: the vote is on the record, the state does not move.
     audit.append(submission, actor, f"vote_{decision}", submission.state, submission.state, comment, utcnow())
     db.session.flush()
     return Result(200, {"submission": submission.id, "action": transition.action, "from": submission.state,
                         "to": submission.state, "row_version": submission.row_version, "decided": False,
-                        "votes": {"approve": approvals, "reject": rejections, "needed": needed}})
+                        "votes": tally(approvals, rejections, needed, eligible)})
+
+
+def tally(approvals, rejections, needed, eligible):
+    """The count of a vote still open; ``missing`` approvals, of which ``unreachable`` no eligible voter can give."""
+    missing = max(needed - approvals, 0)
+    can_still = max(eligible - approvals - rejections, 0)
+    return {"approve": approvals, "reject": rejections, "needed": needed, "missing": missing,
+            "eligible": eligible, "unreachable": max(missing - can_still, 0)}
+
+
+def open_vote(submission, workflow=None):
+    """The tally of the vote under way on ``submission`` (for its page), or None."""
+    workflow = workflow or workflow_of(submission)
+    if workflow is None:
+        return None
+    transition = next((t for t in workflow.available(submission.state)
+                       if t.model.approval and t.model.approval.mode != "any"), None)
+    if transition is None:
+        return None
+    decisions = db.session.execute(select(Vote.decision).where(
+        Vote.submission_id == submission.id, Vote.round == submission.row_version)).scalars().all()
+    eligible = eligible_voters(submission, transition)
+    approval = transition.model.approval
+    needed = eligible if approval.mode == "all" else approval.n
+    return dict(tally(decisions.count("approve"), decisions.count("reject"), needed, eligible),
+                action=transition.action, label=transition.label(_lang()))

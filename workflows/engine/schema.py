@@ -35,10 +35,14 @@ class State(Strict):
 
 
 class Approval(Strict):
-    """Several people decide: any one, all of them, or a quorum of n; a veto rejects at once."""
+    """Several people decide: any one, all of them, or a quorum of n; a veto fails the vote at once.
+
+    ``on_fail`` names the transition a failed vote takes (from the same state).
+    """
     mode: Literal["any", "all", "quorum"] = "any"
     n: int | None = Field(default=None, ge=1)
     veto: bool = False
+    on_fail: str = Field(default="reject", pattern=r"^[a-z][a-z0-9_]{0,31}$")
 
     @model_validator(mode="after")
     def _quorum_needs_n(self):

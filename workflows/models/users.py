@@ -32,6 +32,10 @@ class User(UserMixin, db.Model):
     unit_id: Mapped[int] = mapped_column(db.ForeignKey("unit.id"), index=True)
     language: Mapped[str | None] = mapped_column(String(8))
     created_at: Mapped[datetime] = mapped_column(default=utcnow)
+    # Part of the id every session carries (see get_id): raising it ends all
+    # sessions of the account at their next request, which a signed cookie
+    # alone cannot do.
+    session_generation: Mapped[int] = mapped_column(default=0, server_default="0")
 
     unit: Mapped[Unit] = relationship()
     grants: Mapped[list["RoleGrant"]] = relationship(
@@ -41,8 +45,17 @@ class User(UserMixin, db.Model):
     def is_active(self):
         return self.active
 
+    def get_id(self):
+        return f"{self.id}:{self.session_generation or 0}"
+
+    def end_sessions(self):
+        """Every session signed in before this call is refused from now on."""
+        self.session_generation = (self.session_generation or 0) + 1
+
     def set_password(self, password):
         self.password_hash = generate_password_hash(password)
+        # A new password ends the sessions the old one opened.
+        self.end_sessions()
 
     def check_password(self, password):
         return check_password_hash(self.password_hash, password)
@@ -77,4 +90,5 @@ class LoginAttempt(db.Model):
     remote_addr: Mapped[str | None] = mapped_column(String(64))
     at: Mapped[datetime] = mapped_column(default=utcnow)
 
-    __table_args__ = (db.Index("ix_login_attempt_username_at", "username", "at"),)
+    __table_args__ = (db.Index("ix_login_attempt_username_at", "username", "at"),
+                      db.Index("ix_login_attempt_remote_addr_at", "remote_addr", "at"))
