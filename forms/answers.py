@@ -314,8 +314,9 @@ def validate(spec, raw, language="zh", today=None, strict=True):
     values = run.coerce_all(raw)
     run.calculate(values)
     run.apply_visibility(values)
+    # Again, for drafts too: hidden values are now gone and must not count in a stored total.
+    run.calculate(values)
     if strict:
-        run.calculate(values)  # again: hidden values are now gone
         run.check_all(values)
     for path in run.hidden:
         if "[" not in path:
