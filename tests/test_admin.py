@@ -38,8 +38,19 @@ def test_admin_pages_refuse_non_admins(client, login, city, create_user, path):
     assert client.get(path).status_code == 403
 
 
-def test_admin_pages_need_sign_in(client):
-    assert client.get("/admin/units/").status_code == 302
+def test_admin_pages_need_sign_in(client, city, create_user):
+    from urllib.parse import parse_qs, urlsplit
+    response = client.get("/admin/units/")
+    assert response.status_code == 302
+    target = urlsplit(response.headers["Location"])
+    assert target.path == "/login" and target.netloc in ("", "localhost")
+    assert parse_qs(target.query) == {"next": ["/admin/units/"]}
+    # The sign-in page is what the browser lands on, and signing in there leads back to the tree.
+    assert "登录" in client.get(response.headers["Location"]).get_data(as_text=True)
+    create_user("root", city["city"], "admin")
+    back = client.post(response.headers["Location"], data={"username": "root", "password": "correct-horse-1"})
+    assert back.status_code == 302 and urlsplit(back.headers["Location"]).path == "/admin/units/"
+    assert "市文明办" in client.get("/admin/units/").get_data(as_text=True)
 
 
 def test_district_admin_is_kept_inside_its_subtree(client, login, city, create_user):

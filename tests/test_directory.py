@@ -124,13 +124,33 @@ def test_redis_down_when_requested_changes_nothing(rq_app, district_admin, city)
         assert db.session.query(JobRun).count() == 0
 
 
-def test_in_process_directory_without_redis(app, city, create_user, client, login):
+@pytest.mark.parametrize("fmt", ["xlsx", "pdf"])
+def test_in_process_directory_without_redis(app, city, create_user, client, login, fmt):
+    from datetime import date
     create_user("admin.a", city["a"], "admin")
     login("admin.a")
-    run_id = _request(client, city["a"], "xlsx")
+    run_id = _request(client, city["a"], fmt)
     with app.app_context():
         app.extensions["wenming_jobs"].wait_idle()
-    assert client.get(f"/jobs/{run_id}.json").get_json()["state"] == "done"
+    status = client.get(f"/jobs/{run_id}.json").get_json()
+    assert status["state"] == "done", status
+    download = client.get(status["download_url"])
+    assert download.status_code == 200 and download.headers["Content-Disposition"].startswith("attachment")
+    # The file itself: district A's directory, its three units in tree order, nothing of district B.
+    if fmt == "xlsx":
+        rows = list(load_workbook(io.BytesIO(download.data), read_only=True).active.iter_rows(values_only=True))
+        assert rows[0][0] == "A区文明办单位名录" and rows[1][0] == date.today().isoformat()
+        assert list(rows[2]) == ["序号", "单位代码", "单位", "类别", "上级单位"]
+        assert [row[:2] for row in rows[3:]] == [(1, "DA"), (2, "DA-1"), (3, "DA-2")]
+        assert [row[2].strip("\u3000") for row in rows[3:]] == ["A区文明办", "A区单位1", "A区单位2"]
+        assert [row[4] or "" for row in rows[3:]] == ["", "A区文明办", "A区文明办"]
+    else:
+        assert download.data.startswith(b"%PDF")
+        with pdfplumber.open(io.BytesIO(download.data)) as pdf:
+            text = "".join(page.extract_text() for page in pdf.pages).replace("\n", "")
+        assert "A区文明办单位名录" in text
+        assert "DA-1" in text and "A区单位1" in text and "DA-2" in text and "A区单位2" in text
+        assert "B区" not in text and "DB" not in text
 
 
 def test_same_input_gives_the_same_documents(app, city, tmp_path):

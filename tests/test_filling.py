@@ -125,13 +125,28 @@ def test_pdf_named_jpg_and_oversized_image_are_refused_and_good_files_kept(app, 
                       (io.BytesIO(jpeg()), "good.jpg")]
     response = filler.post("/forms/small/new", data=data, content_type="multipart/form-data")
     assert response.status_code == 422
-    assert errors_of(response) == ["文件 photo.jpg 的内容不是允许的类型（JPG, JPEG, PNG）。",
-                                   "文件 big.jpg 超过 200 KB。"]
     page = response.get_data(as_text=True)
+    # Nothing is filed; the two refusals stand at the photos field (and nowhere else), each naming its file.
+    with app.app_context():
+        assert db.session.query(Submission).count() == 0
+    assert '<div class="field has-error field-image" data-wrap="photos"' in page
+    at_photos = page.split('data-wrap="photos"', 1)[1].split("data-wrap=", 1)[0].split("</form>", 1)[0]
+    refusals = errors_of(response)
+    assert re.findall(r'class="error" role="alert">([^<]+)<', at_photos) == refusals
+    assert len(refusals) == 2 and "photo.jpg" in refusals[0] and "big.jpg" in refusals[1]
+    assert refusals == ["文件 photo.jpg 的内容不是允许的类型（JPG, JPEG, PNG）。", "文件 big.jpg 超过 200 KB。"]
+    assert 'value="张三"' in page and 'value="李四"' in page  # everything typed stays
+    # Only the good photo is stored: one row, one file on disk, and that file is a real JPEG.
+    from pathlib import Path
+
+    from workflows.uploads import path_of
     with app.app_context():
         kept = db.session.execute(select(StoredFile)).scalars().all()
-        assert [f.original_name for f in kept] == ["good.jpg"]
+        assert [(f.original_name, f.mimetype) for f in kept] == [("good.jpg", "image/jpeg")]
         token = kept[0].token
+        on_disk = [p for p in Path(app.config["UPLOAD_DIR"]).rglob("*") if p.is_file()]
+        assert on_disk == [path_of(kept[0])]
+        assert Image.open(on_disk[0]).format == "JPEG"
     # The good upload comes back as a kept file: sending the form again keeps it.
     assert f'name="photos-keep" value="{token}" checked' in page
     again = small_post()

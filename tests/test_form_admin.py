@@ -242,18 +242,38 @@ def test_district_admin_may_view_but_not_change(app, client, login, city, create
     create_user("admin.a", city["a"], "admin")
     client.post("/logout")
     login("admin.a")
-    assert client.get("/admin/forms/").status_code == 200
+    listing = client.get("/admin/forms/")
+    assert listing.status_code == 200
+    index = listing.get_data(as_text=True)
+    # The list shows the definition, says why nothing here is theirs to change, and offers no way to.
+    assert "节点主题志愿服务活动报送" in index and 'href="/admin/forms/activity_report/1">v1</a>' in index
+    assert "表单定义全市通用：只有市文明办的管理员可以新建、修改、发布或停用。" in index
+    assert "/admin/forms/new" not in index
     page = client.get("/admin/forms/activity_report/1")
-    assert page.status_code == 200 and 'value="save"' not in page.get_data(as_text=True)
-    assert client.get("/admin/forms/activity_report/diff?a=1&b=1").status_code == 200
-    assert client.post("/admin/forms/preview", data={"source": ACTIVITY}).status_code == 200
-    assert client.get("/admin/forms/new").status_code == 403
-    assert client.post("/admin/forms/new", data={"source": version2()}).status_code == 403
-    assert client.post("/admin/forms/activity_report/1", data={"action": "save", "source": ACTIVITY}
-                       ).status_code == 403
-    assert client.post("/admin/forms/activity_report/1/publish", data={"confirm": "1"}).status_code == 403
-    assert client.post("/admin/forms/activity_report/1/retire").status_code == 403
-    assert get(app, "activity_report", 1).status == "draft"
+    assert page.status_code == 200
+    text = page.get_data(as_text=True)
+    assert "只有市文明办的管理员可以修改表单定义。" in text
+    assert str(escape(PLACE_LINE.rstrip("\n"))) in text and "readonly" in text  # the source, read-only
+    assert "活动地点" in text  # the preview
+    assert 'value="save"' not in text and "/publish" not in text and "/retire" not in text
+    diff = client.get("/admin/forms/activity_report/diff?a=1&b=1")
+    assert diff.status_code == 200 and "两个版本的文本相同" in diff.get_data(as_text=True)
+    preview = client.post("/admin/forms/preview", data={"source": ACTIVITY})
+    assert preview.status_code == 200 and "活动地点" in preview.get_data(as_text=True)
+    refusals = [client.get("/admin/forms/new"),
+                client.post("/admin/forms/new", data={"source": version2()}),
+                client.post("/admin/forms/activity_report/1", data={"action": "save", "source": version2()
+                                                                     .replace("version: 2", "version: 1")}),
+                client.post("/admin/forms/activity_report/1/publish", data={"confirm": "1"}),
+                client.post("/admin/forms/activity_report/1/retire")]
+    for refused in refusals:
+        assert refused.status_code == 403
+        assert "您的角色无权访问此页面或此单位。" in refused.get_data(as_text=True)
+    # Nothing changed: one version, still the draft the city admin saved, with its source.
+    with app.app_context():
+        versions = db.session.execute(select(FormVersion)).scalars().all()
+        assert [(v.key, v.version, v.status, v.source) for v in versions] == [
+            ("activity_report", 1, "draft", ACTIVITY)]
 
 
 @pytest.mark.parametrize("method,path", [

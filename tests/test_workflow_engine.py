@@ -1,4 +1,5 @@
 """The workflow engine: transitions by role, concurrency, idempotency, votes, deadlines, audit."""
+import re
 import threading
 from datetime import date, datetime
 
@@ -124,16 +125,37 @@ def test_an_incomplete_draft_cannot_be_submitted_by_any_door(app, people, client
     assert state_of(app, submission_id) == "draft"
 
 
-def test_other_district_cannot_see_or_act(app, people, client, login):
+def test_other_district_cannot_see_or_act(app, people, client, login, create_user):
     submission_id = new_report(app, people)
     with app.test_request_context():
         with pytest.raises(ActionError) as caught:
             perform(submission_id, "approve", user("reviewer.b"))
         assert caught.value.status == 404
+    # Something in district B, so that reviewer.b's queue is not empty for want of anything to show.
+    filler_b = create_user("filler.b1", people["city"]["b1"], "filler")
+    elsewhere = new_report(app, people, unit="b1", state_after="draft")
+    with app.test_request_context():
+        db.session.execute(update(Submission).where(Submission.id == elsewhere).values(created_by_id=filler_b))
+        db.session.commit()
+        perform(elsewhere, "submit", user("filler.b1"))
     login("reviewer.b")
     assert client.get(f"/submissions/{submission_id}").status_code == 404
     assert client.post(f"/submissions/{submission_id}/actions/approve", data={"expected_version": 2}).status_code == 404
-    assert str(submission_id) not in client.get("/review/").get_data(as_text=True).split("<tbody>")[1]
+    assert queue_ids(client) == [elsewhere]
+    assert state_of(app, submission_id) == "submitted"
+    # Positive control: the district's own reviewer has it, and only it, in the queue.
+    own = app.test_client()
+    own.post("/login", data={"username": "reviewer.a", "password": "correct-horse-1"})
+    assert queue_ids(own) == [submission_id]
+
+
+def queue_ids(client):
+    """The submissions a reviewer's queue page lists, by the ids of their checkboxes and links."""
+    page = client.get("/review/").get_data(as_text=True)
+    boxes = [int(i) for i in re.findall(r'name="ids" value="(\d+)"', page)]
+    links = [int(i) for i in re.findall(r'<td><a href="/submissions/(\d+)">\d+</a></td>', page)]
+    assert boxes == links, (boxes, links)
+    return boxes
 
 
 def test_return_needs_a_comment_and_the_owner_sees_it(app, people, client, login):
@@ -145,8 +167,14 @@ def test_return_needs_a_comment_and_the_owner_sees_it(app, people, client, login
         perform(submission_id, "return", user("reviewer.a"), comment="请补充活动照片")
     login("filler.a1")
     page = client.get(f"/submissions/{submission_id}").get_data(as_text=True)
-    assert "请补充活动照片" in page and "退回修改" in page
-    assert client.get(f"/submissions/{submission_id}/edit").status_code == 200
+    # The owner sees who returned it and why, its state, and the way back into the form.
+    assert '<strong>Reviewer.A：</strong>请补充活动照片</div>' in page and "退回修改" in page
+    assert f'href="/submissions/{submission_id}/edit">修改后重新提交</a>' in page
+    edit = client.get(f"/submissions/{submission_id}/edit")
+    assert edit.status_code == 200
+    form = edit.get_data(as_text=True)
+    assert 'value="测试活动"' in form and 'value="submit"' in form  # the stored answers, ready to resubmit
+    assert 'value="A区"' in form and 'value="张三"' in form and 'value="341201199003071232"' in form
 
 
 def test_not_self_refuses_deciding_ones_own(app, people, create_user):

@@ -1,0 +1,334 @@
+"""CSRF is checked where it matters: every state-changing page refuses a post without the form token.
+
+The rest of the suite runs with CSRF off for brevity; here the app keeps it
+on, as in production. For every POST/PUT/PATCH/DELETE route of every
+blueprint, a signed-in person with the right role posts without the token:
+the answer is 400 (“表单已过期”) and a concrete row or state is unchanged;
+with the token, the same post works (the positive control). A test walks
+``app.url_map`` and fails when a state-changing route is missing here.
+The JSON API is exempt from the form token by design (a bearer token is
+never sent by a browser on its own), but a request riding on the session
+cookie must send ``X-Requested-With: fetch`` or a valid ``X-CSRFToken``.
+"""
+import re
+from dataclasses import dataclass
+from datetime import date
+from typing import Callable, Optional
+
+import pytest
+from sqlalchemy import func, select
+
+from tests.conftest import PASSWORD, _clear, make_app
+from workflows.api import issue_token
+from workflows.demo import install_builtin_forms, install_builtin_workflows
+from workflows.engine.perform import perform
+from workflows.extensions import db
+from workflows.models import (ApiToken, FormVersion, JobRun, RoleGrant, Submission, Unit, User,
+                              WorkflowVersion)
+
+CHANGING = {"POST", "PUT", "PATCH", "DELETE"}
+TOKEN = re.compile(r'name="csrf_token" value="([^"]+)"')
+EXPIRED = "表单已过期"
+
+
+@pytest.fixture
+def app(database_url, tmp_path):
+    """The conftest app, with CSRF protection on as in production (every factory fixture uses it)."""
+    app = make_app(database_url, tmp_path, WTF_CSRF_ENABLED=True)
+    assert app.config["WTF_CSRF_ENABLED"]
+    yield app
+    with app.app_context():
+        app.extensions["wenming_jobs"].wait_idle()
+    _clear(app)
+
+
+def csrf_token(client):
+    """The token a page gives its forms (every page has one in the language switch)."""
+    page = client.get("/login", follow_redirects=True).get_data(as_text=True)
+    return TOKEN.search(page).group(1)
+
+
+def sign_in(app, username):
+    client = app.test_client()
+    response = client.post("/login", data={"username": username, "password": PASSWORD,
+                                           "csrf_token": csrf_token(client)})
+    assert response.status_code == 302, response.get_data(as_text=True)
+    return client
+
+
+# --- the world every case starts from ----------------------------------------------------------
+
+RAW_REPORT = {"theme": "leifeng", "title": "测试活动", "held_on": "2017-03-05", "place": "A区",
+              "beneficiaries": "老人", "content": "为辖区老人打扫卫生、理发、测量血压，开展防诈骗宣传。" * 3,
+              "has_media": "0", "roster": [{"name": "张三", "id_number": "341201199003071232", "hours": "3"}],
+              "photos": [{"id": "t", "name": "a.jpg"}], "person_in_charge": "王", "contact_phone": "13800138000",
+              "recorder": "李"}
+
+PROBE_FORM = """key: csrf_probe
+version: 1
+title: 探针表单
+fields:
+  - {name: note, type: text, label: 备注}
+"""
+
+
+@dataclass
+class World:
+    app: object
+    city: dict
+    ids: dict
+    clients: dict
+
+    def client(self, who):
+        if who not in self.clients:
+            self.clients[who] = self.app.test_client() if who is None else sign_in(self.app, who)
+        return self.clients[who]
+
+    def read(self, fn):
+        with self.app.app_context():
+            return fn()
+
+
+def _report(app, city, filler_id, state_after):
+    from forms.answers import to_json, validate
+    from workflows.personal_data import protect
+    with app.test_request_context():
+        form = db.session.execute(select(FormVersion).where(FormVersion.key == "activity_report")).scalar_one()
+        workflow = db.session.execute(select(WorkflowVersion).where(WorkflowVersion.form_key == "activity_report")
+                                      ).scalars().first()
+        outcome = validate(form.spec, RAW_REPORT, today=date(2017, 12, 31))
+        assert outcome.ok, outcome.errors
+        submission = Submission(definition=form, form_key=form.key, form_version=form.version,
+                                form_sha256=form.sha256, unit_id=city["a1"], created_by_id=filler_id,
+                                workflow=workflow, state="draft", row_version=1, title="测试活动",
+                                answers=protect(form.spec, to_json(outcome.values)))
+        db.session.add(submission)
+        db.session.commit()
+        if state_after == "submitted":
+            perform(submission.id, "submit", db.session.get(User, filler_id))
+        return submission.id
+
+
+@pytest.fixture
+def world(app, city, create_user, create_unit):
+    from workflows import form_versions
+    with app.app_context():
+        install_builtin_forms()
+        install_builtin_workflows()
+        form_versions.create_draft(PROBE_FORM, None)
+        db.session.commit()
+    ids = {
+        "root": create_user("root", city["city"], "admin", "office"),
+        "filler": create_user("filler.a1", city["a1"], "filler"),
+        "reviewer": create_user("reviewer.a", city["a"], "reviewer"),
+        "someone": create_user("someone.a1", city["a1"], "filler"),
+        "team": create_unit(city["a"], name="A区志愿服务队", code="DA-T", kind="team"),
+        "a1_unit": city["a1"],
+    }
+    with app.app_context():
+        ids["grant"] = db.session.execute(select(RoleGrant.id).where(RoleGrant.user_id == ids["someone"])
+                                          ).scalar_one()
+        ids["api_token"] = issue_token(db.session.get(User, ids["someone"]), "对接脚本")[0].id
+        ids["probe_sha"] = db.session.execute(select(FormVersion.sha256).where(FormVersion.key == "csrf_probe")
+                                              ).scalar_one()
+        db.session.commit()
+    ids["draft"] = _report(app, city, ids["filler"], "draft")
+    ids["submitted"] = _report(app, city, ids["filler"], "submitted")
+    ids["for_bulk"] = _report(app, city, ids["filler"], "submitted")
+    return World(app, city, ids, {})
+
+
+# --- what each state-changing page changes -------------------------------------------------------
+
+def _get(model, id_, attr):
+    return lambda w: w.read(lambda: getattr(db.session.get(model, w.ids[id_] if isinstance(id_, str) else id_),
+                                            attr))
+
+
+def _count(model, *where):
+    return lambda w: w.read(lambda: db.session.execute(select(func.count()).select_from(model).where(*where)
+                                                       ).scalar())
+
+
+def _signed_in(who):
+    """Whether the person's browser is signed in: the home page answers instead of sending to /login."""
+    return lambda w: w.client(who).get("/").status_code == 200
+
+
+def _language(w):
+    page = w.client("filler.a1").get("/").get_data(as_text=True)
+    return (w.read(lambda: db.session.get(User, w.ids["filler"]).language), '<html lang="en"' in page)
+
+
+def _form_status(key, version):
+    return lambda w: w.read(lambda: db.session.execute(select(FormVersion.status).where(
+        FormVersion.key == key, FormVersion.version == version)).scalar_one())
+
+
+def _submission(id_):
+    return lambda w: w.read(lambda: (lambda s: (s.state, s.row_version, s.title))(
+        db.session.get(Submission, w.ids[id_])))
+
+
+@dataclass
+class Case:
+    endpoint: str
+    who: Optional[str]                 # who posts (None: not signed in)
+    url: Callable[[World], str]
+    data: Callable[[World], dict]
+    state: Callable[[World], object]   # a concrete row or state the post changes (None: changes nothing)
+
+
+CASES = [
+    Case("auth.login", None, lambda w: "/login",
+         lambda w: {"username": "filler.a1", "password": PASSWORD}, lambda w: _signed_in(None)(w)),
+    Case("auth.logout", "filler.a1", lambda w: "/logout", lambda w: {},
+         lambda w: (_get(User, "filler", "session_generation")(w), _signed_in("filler.a1")(w))),
+    Case("i18n.choose", "filler.a1", lambda w: "/language/en", lambda w: {"next": "/"}, _language),
+    Case("admin_units.new", "root", lambda w: f"/admin/units/new?parent={w.city['a']}",
+         lambda w: {"kind": "community", "code": "DA-NEW", "name": "新社区"}, _count(Unit, Unit.code == "DA-NEW")),
+    Case("admin_units.edit", "root", lambda w: f"/admin/units/{w.city['a1']}",
+         lambda w: {"kind": "civilized_unit", "code": "DA-1", "name": "改过的名字"}, _get(Unit, "a1_unit", "name")),
+    Case("admin_units.move", "root", lambda w: f"/admin/units/{w.ids['team']}/move",
+         lambda w: {"move-parent_id": w.city["b"]}, _get(Unit, "team", "parent_id")),
+    Case("admin_units.set_active", "root", lambda w: f"/admin/units/{w.ids['team']}/active",
+         lambda w: {"active": "0"}, _get(Unit, "team", "active")),
+    Case("admin_users.new", "root", lambda w: "/admin/users/new",
+         lambda w: {"username": "new.person", "display_name": "新人", "unit_id": w.city["a1"],
+                    "password": "another-horse-2"}, _count(User, User.username == "new.person")),
+    Case("admin_users.password", "root", lambda w: f"/admin/users/{w.ids['someone']}/password",
+         lambda w: {"pw-password": "another-horse-2"}, _get(User, "someone", "password_hash")),
+    Case("admin_users.set_active", "root", lambda w: f"/admin/users/{w.ids['someone']}/active",
+         lambda w: {"active": "0"}, _get(User, "someone", "active")),
+    Case("admin_users.grant", "root", lambda w: f"/admin/users/{w.ids['someone']}/grants",
+         lambda w: {"grant-role": "reviewer", "grant-unit_id": w.city["a"]},
+         lambda w: _count(RoleGrant, RoleGrant.user_id == w.ids["someone"])(w)),
+    Case("admin_users.revoke", "root",
+         lambda w: f"/admin/users/{w.ids['someone']}/grants/{w.ids['grant']}/revoke", lambda w: {},
+         lambda w: _count(RoleGrant, RoleGrant.id == w.ids["grant"])(w)),
+    Case("admin_tokens.issue", "root", lambda w: "/admin/tokens/",
+         lambda w: {"username": "someone.a1", "name": "新脚本"}, _count(ApiToken, ApiToken.name == "新脚本")),
+    Case("admin_tokens.revoke", "root", lambda w: f"/admin/tokens/{w.ids['api_token']}/revoke",
+         lambda w: {}, _get(ApiToken, "api_token", "revoked_at")),
+    Case("admin_forms.new", "root", lambda w: "/admin/forms/new",
+         lambda w: {"source": PROBE_FORM.replace("csrf_probe", "csrf_other")},
+         _count(FormVersion, FormVersion.key == "csrf_other")),
+    Case("admin_forms.edit", "root", lambda w: "/admin/forms/csrf_probe/1",
+         lambda w: {"action": "save", "source": PROBE_FORM.replace("探针表单", "改过的探针")},
+         lambda w: w.read(lambda: db.session.execute(select(FormVersion.title).where(
+             FormVersion.key == "csrf_probe")).scalar_one())),
+    # The live preview changes nothing: refused without the token, rendered with it.
+    Case("admin_forms.preview", "root", lambda w: "/admin/forms/preview",
+         lambda w: {"source": PROBE_FORM}, None),
+    Case("admin_forms.publish", "root", lambda w: "/admin/forms/csrf_probe/1/publish",
+         lambda w: {"confirm": "1", "sha256": w.ids["probe_sha"]}, _form_status("csrf_probe", 1)),
+    Case("admin_forms.retire", "root", lambda w: "/admin/forms/activity_report/1/retire",
+         lambda w: {}, _form_status("activity_report", 1)),
+    Case("submissions.new", "filler.a1", lambda w: "/forms/activity_report/new",
+         lambda w: {"action": "save", "title": "新草稿"}, _count(Submission)),
+    Case("submissions.edit", "filler.a1", lambda w: f"/submissions/{w.ids['draft']}/edit",
+         lambda w: {"action": "save", "row_version": "1", "title": "改过的标题"}, _submission("draft")),
+    Case("review.act", "reviewer.a", lambda w: f"/submissions/{w.ids['submitted']}/actions/approve",
+         lambda w: {"expected_version": "2", "comment": "同意"}, _submission("submitted")),
+    Case("review.bulk", "reviewer.a", lambda w: "/review/bulk",
+         lambda w: {"ids": str(w.ids["for_bulk"]), f"v{w.ids['for_bulk']}": "2", "action": "approve",
+                    "batch": "1"}, _submission("for_bulk")),
+    Case("directory.request_directory", "root", lambda w: "/documents/directory/",
+         lambda w: {"unit_id": w.city["a"], "fmt": "xlsx"}, _count(JobRun)),
+]
+
+
+def _case_id(case):
+    return case.endpoint
+
+
+@pytest.mark.parametrize("case", CASES, ids=_case_id)
+def test_a_post_without_the_token_is_refused_and_changes_nothing(world, case):
+    client = world.client(case.who)
+    before = case.state(world) if case.state else None
+    refused = client.post(case.url(world), data=case.data(world))
+    assert refused.status_code == 400, refused.get_data(as_text=True)[:500]
+    assert EXPIRED in refused.get_data(as_text=True)
+    if case.state:
+        assert case.state(world) == before
+    # A token of another session is no better than none.
+    other = world.app.test_client()
+    forged = client.post(case.url(world), data=dict(case.data(world), csrf_token=csrf_token(other)))
+    assert forged.status_code == 400
+    if case.state:
+        assert case.state(world) == before
+    # Positive control: the same post with the page's token works.
+    accepted = client.post(case.url(world), data=dict(case.data(world), csrf_token=csrf_token(client)))
+    assert accepted.status_code < 400, accepted.get_data(as_text=True)[:2000]
+    if case.state:
+        assert case.state(world) != before, "the post with its token changed nothing: the case proves nothing"
+    else:
+        assert "备注" in accepted.get_data(as_text=True)  # the preview of the posted definition
+
+
+def test_every_state_changing_route_is_covered(app):
+    """A new POST/PUT/PATCH/DELETE route must get a case above (or an API case below)."""
+    pages, api = set(), set()
+    for rule in app.url_map.iter_rules():
+        if rule.methods & CHANGING:
+            (api if rule.rule.startswith("/api/v1/") or rule.rule == "/api/v1" else pages).add(rule.endpoint)
+    assert pages == {case.endpoint for case in CASES}
+    assert api == set(API_CASES) | {"api.not_found"}
+
+
+# --- the JSON API with a session -------------------------------------------------------------------
+
+API_CASES = {
+    "api.create_submission": lambda w: ("post", "/api/v1/submissions",
+                                        {"form": "activity_report", "answers": {"title": "接口草稿"}}),
+    "api.update_submission": lambda w: ("patch", f"/api/v1/submissions/{w.ids['draft']}",
+                                        {"answers": {"title": "接口改过", "photos": []}, "expected_version": 1}),
+    "api.submit": lambda w: ("post", f"/api/v1/submissions/{w.ids['draft']}/submit", {"expected_version": 1}),
+    "api.act": lambda w: ("post", f"/api/v1/submissions/{w.ids['submitted']}/actions/approve",
+                          {"expected_version": 2, "comment": "同意"}),
+}
+API_WHO = {"api.act": "reviewer.a"}
+
+
+def _api_state(w):
+    return w.read(lambda: sorted(db.session.execute(select(Submission.id, Submission.state, Submission.row_version,
+                                                            Submission.title)).all()))
+
+
+@pytest.mark.parametrize("endpoint", sorted(API_CASES))
+def test_session_api_changes_need_the_fetch_header_or_a_csrf_token(world, endpoint):
+    client = world.client(API_WHO.get(endpoint, "filler.a1"))
+    method, path, body = API_CASES[endpoint](world)
+    before = _api_state(world)
+    for headers in ({}, {"X-CSRFToken": "forged"}, {"X-CSRFToken": csrf_token(world.app.test_client())},
+                    {"X-Requested-With": "XMLHttpRequest"}):
+        refused = getattr(client, method)(path, json=body, headers=headers)
+        assert refused.status_code == 403, (headers, refused.get_json())
+        assert refused.get_json()["field"] == "X-Requested-With"
+        assert _api_state(world) == before
+    # Positive control: the page's own token (as the page's scripts send it) is accepted.
+    accepted = getattr(client, method)(path, json=body, headers={"X-CSRFToken": csrf_token(client)})
+    assert accepted.status_code < 400, accepted.get_json()
+    assert _api_state(world) != before
+
+
+@pytest.mark.parametrize("endpoint", sorted(API_CASES))
+def test_session_api_changes_work_with_the_fetch_header(world, endpoint):
+    client = world.client(API_WHO.get(endpoint, "filler.a1"))
+    method, path, body = API_CASES[endpoint](world)
+    before = _api_state(world)
+    accepted = getattr(client, method)(path, json=body, headers={"X-Requested-With": "fetch"})
+    assert accepted.status_code < 400, accepted.get_json()
+    assert _api_state(world) != before
+
+
+def test_a_bearer_token_needs_no_csrf_token(world):
+    """The API is exempt from the form token by design: browsers never send a bearer token on their own."""
+    with world.app.app_context():
+        plain = issue_token(db.session.get(User, world.ids["filler"]), "脚本")[1]
+        db.session.commit()
+    before = _api_state(world)
+    created = world.app.test_client().post("/api/v1/submissions", headers={"Authorization": f"Bearer {plain}"},
+                                           json={"form": "activity_report", "answers": {"title": "脚本草稿"}})
+    assert created.status_code == 201, created.get_json()
+    assert len(_api_state(world)) == len(before) + 1
