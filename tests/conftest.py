@@ -25,7 +25,7 @@ from sqlalchemy.engine import make_url  # noqa: E402
 from workflows import create_app  # noqa: E402
 from workflows.extensions import db  # noqa: E402
 from workflows.models import Role, RoleGrant, Unit, UnitKind  # noqa: E402
-from workflows.org import create_unit as _create_unit, create_user as _create_user  # noqa: E402
+from workflows.org.operations import create_unit as _create_unit, create_user as _create_user  # noqa: E402
 
 POSTGRES_ADMIN_URL = os.environ.get("TEST_POSTGRES_URL", "postgresql://postgres@127.0.0.1:5432/test")
 REDIS_TEST_URL = os.environ.get("TEST_REDIS_URL", "redis://127.0.0.1:6379/0")

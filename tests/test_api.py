@@ -23,9 +23,10 @@ from sqlalchemy import func, select
 from werkzeug.datastructures import FileStorage
 
 from forms.idcard import check_character
-from workflows import openapi, uploads
+from workflows.api import openapi
+from workflows.filling import uploads
 from workflows.api import issue_token
-from workflows.demo import install_builtin_forms, install_builtin_workflows
+from workflows.demo.city import install_builtin_forms, install_builtin_workflows
 from workflows.extensions import db
 from workflows.models import ApiToken, AuditEvent, FormVersion, Submission, Unit, User
 
@@ -361,7 +362,7 @@ def test_draft_errors_updates_and_strict_submit(app, client, people):
     assert conforms(updated, path, "patch").status_code == 200, updated.get_json()
     assert updated.get_json()["row_version"] == 2 and updated.get_json()["answers"]["total_hours"] == 4
     with app.app_context():
-        from workflows.personal_data import reveal
+        from workflows.filling.personal_data import reveal
         stored = db.session.get(Submission, sid)
         assert reveal(stored.definition.spec, stored.answers)["roster"][0]["id_number"] == id_number()
     stale = client.patch(f"/api/v1/submissions/{sid}", headers=headers,

@@ -29,7 +29,7 @@ def test_post_without_csrf_token_is_refused(csrf_client, create_unit):
 def test_login_with_csrf_token_works(csrf_client):
     app, client = csrf_client
     from workflows.extensions import db
-    from workflows.org import create_unit, create_user
+    from workflows.org.operations import create_unit, create_user
     with app.app_context():
         unit = create_unit(None, "office", "CITY", "市文明办")
         create_user("alice", "Alice", PASSWORD, unit)

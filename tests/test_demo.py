@@ -1,7 +1,7 @@
 """The demo city: every area of the notice, a user for every role, idempotent."""
 from sqlalchemy import func, select
 
-from workflows.demo import DEMO_PASSWORD, DISTRICTS, seed_demo
+from workflows.demo.city import DEMO_PASSWORD, DISTRICTS, seed_demo
 from workflows.extensions import db
 from workflows.models import Role, RoleGrant, Unit, User
 

@@ -160,7 +160,7 @@ def test_same_input_gives_the_same_documents(app, city, tmp_path):
     from datetime import date
 
     from workflows import pdf
-    from workflows.directory import directory_html, directory_rows, write_xlsx
+    from workflows.documents.directory import directory_html, directory_rows, write_xlsx
     from workflows.models import Unit
     digests = []
     with app.test_request_context():

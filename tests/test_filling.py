@@ -7,7 +7,7 @@ from PIL import Image
 from sqlalchemy import select
 
 from forms.idcard import check_character
-from workflows.demo import install_builtin_forms
+from workflows.demo.city import install_builtin_forms
 from workflows.extensions import db
 from workflows.models import FormVersion, StoredFile, Submission
 
@@ -319,7 +319,8 @@ def test_cascading_choices_are_checked_on_the_server_and_filtered_in_the_page(ap
 def test_uploads_no_form_took_up_are_purged_after_a_week(app, filler):
     from datetime import timedelta
 
-    from workflows import jobs, uploads
+    from workflows import jobs
+    from workflows.filling import uploads
     publish(app, SMALL.format(version=1, extra=""))
     data = small_post(kind="b")  # refused (reason missing), but the photo is stored and kept for the retry
     data["photos"] = [(io.BytesIO(jpeg()), "left.jpg")]

@@ -6,7 +6,7 @@ import pytest
 from markupsafe import escape
 from sqlalchemy import select
 
-from workflows import form_versions as ops
+from workflows.filling import form_versions as ops
 from workflows.extensions import db
 from workflows.models import FormVersion, Submission, User
 

@@ -15,7 +15,7 @@ from tests.test_workflow_engine import new_report, people  # noqa: F401 - the fi
 from workflows.api import issue_token
 from workflows.extensions import db
 from workflows.models import ApiToken, LoginAttempt, Unit, User
-from workflows.org import OrgError, deactivate_unit
+from workflows.org.operations import OrgError, deactivate_unit
 
 
 def _uid(app, username):

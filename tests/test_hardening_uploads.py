@@ -18,7 +18,8 @@ from sqlalchemy import select
 
 from forms import files as file_rules
 from tests.conftest import ROOT
-from workflows import jobs, uploads
+from workflows import jobs
+from workflows.filling import uploads
 from workflows.config import ConfigError, load_config
 from workflows.extensions import db
 from workflows.models import FormVersion, StoredFile, Unit
@@ -299,7 +300,7 @@ DANGEROUS = [FORMULA, "+1+cmd|' /C calc'!A0", "-2+3", "@SUM(1,2)", "\tTAB", "\rC
 
 
 def test_every_text_cell_of_the_directory_xlsx_is_text(app, city, create_unit, tmp_path):
-    from workflows.directory import directory_rows, write_xlsx
+    from workflows.documents.directory import directory_rows, write_xlsx
     for n, name in enumerate(DANGEROUS):
         parent = create_unit(city["a"], name=f"单位{n}", code=f"DA-X{n}", kind="office")
         create_unit(parent, name=f"子单位{n}", code=f"DA-X{n}-1")

@@ -8,10 +8,10 @@ from workflows.engine import audit
 from workflows.extensions import db
 from workflows.models import AuditEvent, FormVersion, Role, RoleGrant, Snapshot, Submission, Unit, User, WorkflowVersion
 from workflows.models.units import utcnow
-from workflows.org import create_unit
-from workflows.personal_data import is_protected, reveal
-from workflows.scale import PATHS, STATE_SHARES, add_reports, seed_scale
-from workflows.scale_cli import seed_scale_command
+from workflows.org.operations import create_unit
+from workflows.filling.personal_data import is_protected, reveal
+from workflows.demo.scale import PATHS, STATE_SHARES, add_reports, seed_scale
+from workflows.demo.cli import seed_scale_command
 
 SIZE = 0.1  # 100 units, 1,200 reports
 

@@ -4,7 +4,7 @@ from sqlalchemy import select
 
 from workflows.extensions import db
 from workflows.models import Unit
-from workflows.org import OrgError, create_unit, deactivate_unit, move_unit
+from workflows.org.operations import OrgError, create_unit, deactivate_unit, move_unit
 
 
 def _subtree_codes(unit_id):

@@ -7,7 +7,7 @@ import pytest
 from sqlalchemy import func, select, update
 
 from forms.definition import DefinitionError, load_definition
-from workflows.demo import install_builtin_forms, install_builtin_workflows
+from workflows.demo.city import install_builtin_forms, install_builtin_workflows
 from workflows.engine import audit
 from workflows.engine.deadlines import add_working_days, due_at
 from workflows.engine.definition import load_workflow
@@ -52,7 +52,7 @@ RAW = {
 
 def complete_answers(form):
     from forms.answers import to_json, validate
-    from workflows.personal_data import protect
+    from workflows.filling.personal_data import protect
     outcome = validate(form.spec, RAW[form.key], today=date(2017, 12, 31))
     assert outcome.ok, outcome.errors
     return protect(form.spec, to_json(outcome.values))
@@ -386,7 +386,7 @@ def test_when_guards_a_transition(app):
 
 def test_queue_is_oldest_first_and_pages_by_keyset(app, people):
     ids = [new_report(app, people) for _ in range(5)]
-    from workflows import queue
+    from workflows.review import queue
     with app.test_request_context():
         reviewer = user("reviewer.a")
         first = queue.page(reviewer, limit=2)

@@ -42,28 +42,13 @@ def create_app(config=None):
     with app.app_context():
         _tune_sqlite(db.engine)
 
-    from . import auth, directory, errors, jobs, review, security_headers, submissions, views
-    from .admin import forms as admin_forms, units as admin_units, users as admin_users
-    from . import api
-    from .admin import api_tokens as admin_tokens
-    jobs.init_app(app)
-    auth.init_app(app)
-    errors.init_app(app)
-    security_headers.init_app(app)
-    app.register_blueprint(i18n.bp)
-    app.register_blueprint(auth.bp)
-    app.register_blueprint(views.bp)
-    app.register_blueprint(admin_units.bp)
-    app.register_blueprint(admin_users.bp)
-    app.register_blueprint(admin_forms.bp)
-    app.register_blueprint(admin_tokens.bp)
-    app.register_blueprint(directory.bp)
-    app.register_blueprint(submissions.bp)
-    app.register_blueprint(api.bp)
-    app.register_blueprint(review.bp)
-
-    from . import cli
-    cli.init_app(app)
+    # The app is the list of its capabilities; each registers its own
+    # blueprints, effects, job kinds, periodic jobs and commands.
+    from . import (api, demo, documents, engine, errors, filling, home, jobs, jobs_cli, org, review, schedule,
+                   security_headers)
+    for part in (jobs, jobs_cli, schedule, errors, security_headers, i18n, home,
+                 org, filling, engine, review, documents, api, demo):
+        part.init_app(app)
     return app
 
 

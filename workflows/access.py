@@ -33,6 +33,14 @@ def has_role_at(user, role, unit):
     return any(unit.path.startswith(p) for p in grant_paths(user, role))
 
 
+# Who may read a submission: any role at its unit or above it.
+VIEW_ROLES = (Role.FILLER, Role.CERTIFIER, Role.REVIEWER, Role.OFFICE, Role.ADMIN)
+
+
+def can_view(user, submission):
+    return any(has_role_at(user, role, submission.unit) for role in VIEW_ROLES)
+
+
 def has_role_anywhere(user, role):
     return bool(grant_paths(user, role))
 

@@ -53,3 +53,7 @@ def choose(lang):
             current_user.language = lang
             db.session.commit()
     return redirect(safe_next(request.form.get("next"), "home.index"))
+
+
+def init_app(app):
+    app.register_blueprint(bp)

@@ -89,11 +89,16 @@ def job_kind(name, timeout=None, retries=None):
 
 
 def kind_of(name):
-    if name not in _kinds:
-        # Job kinds live in modules the app imports; a worker started on a
-        # bare app still finds them.
-        from . import directory, notifications, uploads  # noqa: F401
-    return _kinds[name]
+    # Kinds are registered by the feature packages' init_app, and a worker
+    # builds the whole app before it takes a job, so an unknown kind is a bug.
+    try:
+        return _kinds[name]
+    except KeyError:
+        raise LookupError(f"unknown job kind {name!r}: no package registered it") from None
+
+
+def kind_names():
+    return sorted(_kinds)
 
 
 def rq_job_id(run_id, queue_name=None):
@@ -226,6 +231,10 @@ class Dispatcher:
             self._executor = None
 
 
+def dispatcher_of(app):
+    return app.extensions[EXTENSION_KEY]
+
+
 def dispatcher():
     return current_app.extensions[EXTENSION_KEY]
 
@@ -262,10 +271,10 @@ def _forget_after_rollback(session):
 def _worker_app():
     if has_app_context():
         return None
-    from . import create_app
-    global _app
     if _app is None:
-        _app = create_app()
+        # The runner builds no app of its own: that would import every
+        # feature package from here. `flask jobs worker` binds its app first.
+        raise RuntimeError("no app bound to this worker: start workers with `flask jobs worker`")
     return _app
 
 
@@ -424,9 +433,3 @@ def _rq_statuses(run_ids):
 def init_app(app):
     dispatcher = app.extensions[EXTENSION_KEY] = Dispatcher(app)
     app.before_request(dispatcher.announce)
-    if dispatcher.mode == "inline" and not app.config.get("TESTING"):
-        # No worker to do periodic work: the web process takes it on, from its first request.
-        @app.before_request
-        def _start_periodic_once():
-            from .schedule import start_periodic
-            start_periodic(app)

@@ -1,7 +1,8 @@
-"""Periodic work, every REMINDER_INTERVAL_MINUTES: overdue reminders, and purging uploads no form took up.
+"""Periodic work, every REMINDER_INTERVAL_MINUTES: the job kinds feature packages register here
+(overdue reminders, purging uploads no form took up).
 
 With RQ the long-running worker does this; without Redis the web process
-does it in a background thread. Either way a reminders job already queued
+does it in a background thread. Either way a periodic job already queued
 or running is not queued twice.
 """
 import threading
@@ -16,12 +17,22 @@ from .models import JobRun
 _started = set()
 
 
-PERIODIC = ("overdue_reminders", "purge_unattached_uploads")
+_periodic = []
+
+
+def register_periodic(kind):
+    """Run job ``kind`` every REMINDER_INTERVAL_MINUTES (once per kind, whatever the number of apps)."""
+    if kind not in _periodic:
+        _periodic.append(kind)
+
+
+def periodic_kinds():
+    return list(_periodic)
 
 
 def enqueue_periodic():
     started = []
-    for kind in PERIODIC:
+    for kind in _periodic:
         busy = db.session.execute(select(JobRun.id).where(
             JobRun.kind == kind, JobRun.state.in_(["queued", "running"])).limit(1)).first()
         if not busy:
@@ -46,4 +57,12 @@ def start_periodic(app):
                 app.logger.exception("could not enqueue the periodic jobs")
 
     threading.Thread(target=loop, name="wenming-reminders", daemon=True).start()
-    app.logger.info("periodic jobs (%s): every %d minutes", ", ".join(PERIODIC), minutes)
+    app.logger.info("periodic jobs (%s): every %d minutes", ", ".join(_periodic), minutes)
+
+
+def init_app(app):
+    if jobs.dispatcher_of(app).mode == "inline" and not app.config.get("TESTING"):
+        # No worker to do periodic work: the web process takes it on, from its first request.
+        @app.before_request
+        def _start_periodic_once():
+            start_periodic(app)

@@ -9,7 +9,7 @@ from weasyprint import HTML
 from tests.bench.conftest import scale
 from tests.bench.test_bench_subtree import build_tree
 from workflows import pdf
-from workflows.directory import directory_html, directory_rows
+from workflows.documents.directory import directory_html, directory_rows
 from workflows.extensions import db
 from workflows.models import Unit
 

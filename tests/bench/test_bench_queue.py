@@ -24,12 +24,12 @@ import pytest
 from sqlalchemy import select, tuple_
 
 from tests.bench.conftest import FULL, median_ms, p95_ms, scale
-from workflows import queue
+from workflows.review import queue
 from workflows.access import forget_grants
 from workflows.engine.perform import perform
 from workflows.extensions import db
 from workflows.models import Submission, User
-from workflows.scale import add_reports, seed_scale
+from workflows.demo.scale import add_reports, seed_scale
 
 USERS = ("yz.reviewer", "city.office")
 DEEP_PAGE = 500

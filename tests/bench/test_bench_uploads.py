@@ -41,7 +41,7 @@ from tests.bench.conftest import scale
 from tests.conftest import PASSWORD, ROOT
 from workflows.extensions import db
 from workflows.models import FormVersion, StoredFile
-from workflows.uploads import folder
+from workflows.filling.uploads import folder
 
 PHOTOS = 9
 FORM = """key: bench_photos

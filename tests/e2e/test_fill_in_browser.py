@@ -4,7 +4,7 @@ from PIL import Image
 from playwright.sync_api import expect
 
 from forms.idcard import check_character
-from workflows.demo import install_builtin_forms
+from workflows.demo.city import install_builtin_forms
 from workflows.extensions import db
 from workflows.models import Submission
 
@@ -87,7 +87,7 @@ def _sign_in(browser, live_server, username):
 
 def test_review_return_fix_resubmit_approve(app, live_server, browser, city, create_user, tmp_path):
     with app.app_context():
-        from workflows.demo import install_builtin_workflows
+        from workflows.demo.city import install_builtin_workflows
         install_builtin_forms()
         install_builtin_workflows()
         db.session.commit()

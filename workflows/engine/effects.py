@@ -2,6 +2,10 @@
 
 An effect runs inside the transition's transaction. One that starts slow
 work calls ``jobs.enqueue``, which hands the job over only after the commit.
+This is a registry: feature packages register their effects from their
+``init_app`` (by importing the module that holds them); the engine imports
+none of them, so a definition naming an effect no package registered is
+refused at load.
 """
 from dataclasses import dataclass
 
@@ -26,20 +30,12 @@ def effect(name):
 
 
 def is_registered(name):
-    _load_builtin()
     return name in _effects
 
 
 def names():
-    _load_builtin()
     return sorted(_effects)
 
 
 def run(name, context):
-    _load_builtin()
     _effects[name](context)
-
-
-def _load_builtin():
-    # The built-in effects live with what they touch; importing registers them.
-    from .. import archive, notifications  # noqa: F401

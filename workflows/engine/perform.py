@@ -23,11 +23,11 @@ from flask_babel import gettext as _
 from sqlalchemy import func, select, update
 from sqlalchemy.exc import IntegrityError, OperationalError
 
-from ..access import has_role_at
+from ..access import can_view, has_role_at
 from ..extensions import db
 from ..models import AuditEvent, IdempotencyRecord, RoleGrant, Submission, Unit, User, Vote, WorkflowVersion
 from ..models.units import utcnow
-from . import audit, deadlines, effects
+from . import audit, deadlines, effects, stored_answers
 from .definition import load_workflow
 
 BUSY_RETRIES = 8
@@ -167,7 +167,6 @@ def _perform(submission_id, action, actor, comment, expected_version, key, decis
         claim = _claim(actor, key, submission_id, action)
     submission = db.session.execute(select(Submission).where(Submission.id == submission_id)
                                     .execution_options(populate_existing=True)).scalar_one_or_none()
-    from ..submissions import can_view
     if submission is None or not can_view(actor, submission):
         raise NotFound(_("No such submission."))
     workflow = workflow_of(submission)
@@ -215,8 +214,7 @@ def _leaves_editing(workflow, state, transition):
 def _require_complete(form_spec, submission):
     """A draft leaves its owner's hands only complete, whichever door it leaves by."""
     from forms.answers import validate
-    from ..personal_data import reveal
-    outcome = validate(form_spec, reveal(form_spec, submission.answers), language=_lang(), strict=True)
+    outcome = validate(form_spec, stored_answers.read(form_spec, submission.answers), language=_lang(), strict=True)
     if not outcome.ok:
         raise Invalid(_("The form is not complete: open it, correct the marked fields and submit again."),
                       errors=outcome.errors)

@@ -1,6 +1,6 @@
 // Evaluates form definition expressions in the browser.
 //
-// The server (forms/expressions.py) parses and type checks every expression
+// The server (forms/expressions/) parses and type checks every expression
 // once and sends the tree as JSON; this file only walks that tree, with the
 // same semantics as the Python evaluator: null rules, division by zero gives
 // null, and an operation on values of the wrong kind gives null (or false).

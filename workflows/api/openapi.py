@@ -1,0 +1,441 @@
+"""The OpenAPI 3.0.3 description of /api/v1 (served at /api/v1/openapi.json).
+
+Kept by hand next to the endpoints in workflows/api/; tests/test_api.py checks every
+operation's answers against it, so a change to one shows in the other.
+"""
+from flask import jsonify
+
+from .blueprint import bp
+
+MAX_ID = 2 ** 31 - 1
+
+
+def _ref(name):
+    return {"$ref": f"#/components/schemas/{name}"}
+
+
+def _json(schema, example=None):
+    content = {"schema": schema}
+    if example is not None:
+        content["example"] = example
+    return {"application/json": content}
+
+
+def _nullable(schema):
+    return {**schema, "nullable": True}
+
+
+TIME = {"type": "string", "format": "date-time", "example": "2026-03-05T08:30:00Z"}
+ID = {"type": "integer", "minimum": 1, "maximum": MAX_ID}
+# Text the databases can store: the server refuses NUL characters with 400.
+NO_NUL = "^[^\\x00]*$"
+# Numbers beyond ±2^63 are refused with 400 (they fit no database column or sum).
+NUMBER = {"type": "number", "minimum": -(2 ** 63), "maximum": 2 ** 63, "exclusiveMinimum": True,
+          "exclusiveMaximum": True}
+KEY = {"type": "string", "minLength": 1, "maxLength": 63, "pattern": "^[a-z][a-z0-9_]*$"}
+COMMENT = {"type": "string", "maxLength": 5000, "pattern": NO_NUL}
+# The queue's keyset position: microseconds since 1970 (UTC), "_", a submission id (see api.queue._queue_cursor).
+CURSOR_PATTERN = "^([0-9]{1,16}_[0-9]{1,10})?$"  # empty: the first page
+
+ERROR_EXAMPLES = {
+    "400": {"error": "BadRequest", "message": "“expected_version” must be a whole number from 0 to 2147483647.",
+            "field": "expected_version"},
+    "401": {"error": "Unauthorized", "message": "This API token has been revoked."},
+    "403": {"error": "Forbidden", "message": "Your roles do not allow “Approve” here."},
+    "404": {"error": "NotFound", "message": "No such submission."},
+    "409": {"error": "Conflict", "message": "Already decided by Yz.Reviewer: “Approve” at 2026-03-05 08:30.",
+            "decided_by": "Yz.Reviewer", "action": "approve", "state": "approved", "row_version": 3},
+    "422": {"error": "Invalid", "message": "Please correct the marked fields.",
+            "errors": {"title": ["This field is required."], "roster[0].id_number": ["The check digit is wrong."]}},
+}
+
+ERROR_TEXT = {
+    "400": "The request could not be read: not a JSON object, an unknown key, a value of the wrong type, a bad "
+           "query parameter or Idempotency-Key.",
+    "401": "No credentials, or a token that is malformed, unknown or revoked, or a deactivated account.",
+    "403": "Your roles do not allow this here, or a session-authenticated change came without "
+           "“X-Requested-With: fetch” / X-CSRFToken.",
+    "404": "No such thing, or not yours to see (another unit's submission is not confirmed to exist).",
+    "409": "The submission changed since you read it (stale expected_version), or someone else decided first: "
+           "the body says who, what, the state now and the row_version now.",
+    "422": "The request is well formed but cannot be done: answers with errors (by path), a missing required "
+           "comment, an action not possible in this state, an idempotency key used for another request.",
+}
+
+
+def _error(code):
+    schema = _ref("Conflict") if code == "409" else _ref("Error")
+    response = {"description": ERROR_TEXT[code], "content": _json(schema, ERROR_EXAMPLES[code])}
+    if code == "401":
+        response["headers"] = {"WWW-Authenticate": {"schema": {"type": "string"},
+                                                    "description": 'Bearer realm="wenming"'}}
+    return response
+
+
+def _errors(*codes):
+    return {code: {"$ref": f"#/components/responses/E{code}"} for code in codes}
+
+
+_SCALARS = [{"type": "string", "pattern": NO_NUL, "nullable": True}, NUMBER, {"type": "boolean"}]
+_OBJECT_OF_SCALARS = {"type": "object", "additionalProperties": {"anyOf": _SCALARS}}
+_LIST_ITEM = {"anyOf": _SCALARS + [_OBJECT_OF_SCALARS]}
+
+SUBMISSION_EXAMPLE = {
+    "id": 42, "form": {"key": "activity_report", "version": 1, "sha256": "9f2c…"},
+    "workflow": {"key": "activity_review", "version": 1}, "unit": {"id": 7, "name": "颍州区文明单位一"},
+    "state": "draft", "state_label": "草稿", "row_version": 1, "title": "学雷锋进社区",
+    "campaign": "leifeng", "period": "2026-03", "created_at": "2026-03-05T08:30:00Z",
+    "updated_at": "2026-03-05T08:30:00Z", "submitted_at": None, "state_since": "2026-03-05T08:30:00Z",
+    "due_at": None, "editable": True,
+    "answers": {"theme": "leifeng", "title": "学雷锋进社区", "held_on": "2026-03-05",
+                "roster": [{"name": "张三", "id_number": "3412**********1234", "hours": 2.5}],
+                "volunteer_count": 1, "total_hours": 2.5},
+    "actions": [{"action": "submit", "label": "提交", "to": "submitted", "comment": None, "vote": False}],
+    "history": [],
+}
+
+ACTION_RESULT_EXAMPLE = {"submission": 42, "action": "approve", "from": "submitted", "to": "approved",
+                         "row_version": 3, "event": 2, "decided": True}
+
+SCHEMAS = {
+    "Error": {
+        "type": "object",
+        "required": ["error", "message"],
+        "properties": {
+            "error": {"type": "string", "description": "BadRequest, Unauthorized, Forbidden, NotFound, Conflict, "
+                                                       "Invalid, …"},
+            "message": {"type": "string", "description": "In the caller's language (Chinese or English)."},
+            "field": {"type": "string", "description": "The key, parameter or header at fault."},
+            "errors": {"type": "object", "description": "Answer errors by path: title, roster, roster[3].hours.",
+                       "additionalProperties": {"type": "array", "items": {"type": "string"}}},
+        },
+        "additionalProperties": True,
+    },
+    "Conflict": {
+        "allOf": [_ref("Error"), {
+            "type": "object",
+            "properties": {
+                "decided_by": {"type": "string", "description": "Who made the last change."},
+                "action": {"type": "string"},
+                "state": {"type": "string", "description": "The state now."},
+                "row_version": {"type": "integer", "description": "The row_version now: read again, then retry."},
+            },
+        }],
+    },
+    "Texts": {"type": "object", "required": ["zh", "en"],
+              "properties": {"zh": _nullable({"type": "string"}), "en": _nullable({"type": "string"})}},
+    "Unit": {"type": "object", "required": ["id", "name"],
+             "properties": {"id": {"type": "integer"}, "name": {"type": "string"}}},
+    "FormRef": {"type": "object", "required": ["key", "version", "sha256"],
+                "properties": {"key": {"type": "string"}, "version": {"type": "integer"},
+                               "sha256": {"type": "string"}}},
+    "FormSummary": {
+        "type": "object", "required": ["key", "version", "sha256", "title", "units"],
+        "properties": {"key": {"type": "string"}, "version": {"type": "integer"}, "sha256": {"type": "string"},
+                       "title": _ref("Texts"),
+                       "units": {"type": "array", "items": _ref("Unit"),
+                                 "description": "Your filler units this form is open to."}},
+    },
+    "FormList": {"type": "object", "required": ["forms"],
+                 "properties": {"forms": {"type": "array", "items": _ref("FormSummary")}}},
+    "FormDefinition": {
+        "type": "object", "required": ["key", "version", "sha256", "title", "source"],
+        "properties": {"key": {"type": "string"}, "version": {"type": "integer"}, "sha256": {"type": "string"},
+                       "title": _ref("Texts"),
+                       "source": {"type": "string", "description": "The definition's YAML, as published."}},
+    },
+    "AnswerValue": {
+        "description": "Text (no NUL characters), a number, true/false or null; a list of them (multi_choice, "
+                       "file references) or of rows (a repeat: objects of such values); a file reference "
+                       "object. Anything deeper fits no field (422).",
+        "anyOf": _SCALARS + [{"type": "array", "items": _LIST_ITEM}, _OBJECT_OF_SCALARS],
+    },
+    "Answers": {
+        "type": "object",
+        "description": "Field name → value, the shape the web form sends: text, numbers, true/false, ISO dates; "
+                       "multi_choice a list of values; a repeat a list of objects (one per row); image and file "
+                       "fields a list of references to files already uploaded through the web form ({\"id\": "
+                       "token} or the token) — the API takes no uploads. Calculated fields are computed by the "
+                       "server; ID numbers are returned masked (send a masked number back unchanged to keep it). "
+                       "A name the form has no field for is an error at that name (422).",
+        "additionalProperties": _ref("AnswerValue"),
+    },
+    "AllowedAction": {
+        "type": "object", "required": ["action", "label", "to", "comment", "vote"],
+        "properties": {"action": {"type": "string"}, "label": {"type": "string"}, "to": {"type": "string"},
+                       "comment": {"type": "string", "nullable": True, "enum": ["required", "optional", None]},
+                       "vote": {"type": "boolean", "description": "An approval block: send decision."}},
+    },
+    "HistoryEvent": {
+        "type": "object", "required": ["seq", "actor", "action", "from", "to", "comment", "at"],
+        "properties": {"seq": {"type": "integer"}, "actor": _nullable({"type": "string"}),
+                       "action": {"type": "string"}, "from": _nullable({"type": "string"}),
+                       "to": {"type": "string"}, "comment": _nullable({"type": "string"}), "at": TIME},
+    },
+    "Submission": {
+        "type": "object",
+        "required": ["id", "form", "workflow", "unit", "state", "state_label", "row_version", "answers", "actions",
+                     "history", "editable"],
+        "properties": {
+            "id": {"type": "integer"},
+            "form": _ref("FormRef"),
+            "workflow": {"type": "object", "nullable": True, "required": ["key", "version"],
+                         "properties": {"key": {"type": "string"}, "version": {"type": "integer"}}},
+            "unit": _ref("Unit"),
+            "state": {"type": "string"},
+            "state_label": {"type": "string"},
+            "row_version": {"type": "integer", "description": "Send it back as expected_version."},
+            "title": _nullable({"type": "string"}),
+            "campaign": _nullable({"type": "string"}),
+            "period": _nullable({"type": "string", "description": "YYYY-MM"}),
+            "created_at": _nullable(TIME),
+            "updated_at": _nullable(TIME),
+            "submitted_at": _nullable(TIME),
+            "state_since": _nullable(TIME),
+            "due_at": _nullable(TIME),
+            "editable": {"type": "boolean", "description": "Whether you may PATCH its answers now."},
+            "answers": _ref("Answers"),
+            "actions": {"type": "array", "items": _ref("AllowedAction"),
+                        "description": "What you may do now."},
+            "history": {"type": "array", "items": _ref("HistoryEvent"), "description": "The audit trail."},
+        },
+    },
+    "SubmissionCreate": {
+        "type": "object", "required": ["form"], "additionalProperties": False,
+        "properties": {"form": {**KEY, "description": "A published form's key."},
+                       "unit": {**ID, "description": "One of your filler units; default: the first."},
+                       "answers": _ref("Answers")},
+    },
+    "SubmissionUpdate": {
+        "type": "object", "required": ["answers", "expected_version"], "additionalProperties": False,
+        "properties": {"answers": {**_ref("Answers"),
+                                   "description": "Fields sent replace the stored ones; fields left out keep "
+                                                  "theirs; null clears one."},
+                       "expected_version": {"type": "integer", "minimum": 0, "maximum": MAX_ID}},
+    },
+    "SubmitRequest": {
+        "type": "object", "additionalProperties": False,
+        "properties": {"expected_version": {"type": "integer", "minimum": 0, "maximum": MAX_ID},
+                       "comment": COMMENT},
+    },
+    "ActionRequest": {
+        "type": "object", "additionalProperties": False,
+        "properties": {"expected_version": {"type": "integer", "minimum": 0, "maximum": MAX_ID,
+                                            "description": "The row_version you read; 409 when it moved on."},
+                       "comment": COMMENT,
+                       "decision": {"type": "string", "enum": ["approve", "reject"], "default": "approve",
+                                    "description": "Only for actions with an approval block (votes)."}},
+    },
+    "ActionResult": {
+        "type": "object", "required": ["submission", "action", "from", "to", "row_version", "decided"],
+        "properties": {
+            "submission": {"type": "integer"}, "action": {"type": "string"}, "from": {"type": "string"},
+            "to": {"type": "string"}, "row_version": {"type": "integer"},
+            "event": {"type": "integer", "description": "The audit event's seq."},
+            "decided": {"type": "boolean", "description": "False when a vote was recorded and more are needed."},
+            "votes": {"type": "object", "properties": {"approve": {"type": "integer"},
+                                                       "reject": {"type": "integer"},
+                                                       "needed": {"type": "integer"},
+                                                       "missing": {"type": "integer", "description":
+                                                                   "Approving votes still needed."},
+                                                       "eligible": {"type": "integer"},
+                                                       "unreachable": {"type": "integer", "description":
+                                                                       "Of the missing votes, how many no "
+                                                                       "eligible voter can give: the "
+                                                                       "submission waits."}}},
+        },
+    },
+    "QueueItem": {
+        "type": "object",
+        "required": ["id", "form", "unit", "state", "state_label", "title", "campaign", "period", "state_since",
+                     "due_at", "overdue", "row_version"],
+        "properties": {
+            "id": {"type": "integer"}, "form": _ref("FormRef"), "unit": _ref("Unit"), "state": {"type": "string"},
+            "state_label": {"type": "string"}, "title": _nullable({"type": "string"}),
+            "campaign": _nullable({"type": "string"}), "period": _nullable({"type": "string"}),
+            "state_since": _nullable(TIME), "due_at": _nullable(TIME), "overdue": {"type": "boolean"},
+            "row_version": {"type": "integer"},
+        },
+    },
+    "QueueCounts": {
+        "type": "object",
+        "description": "How many items each filter value would show (for a filter bar).",
+        "properties": {
+            "all": {"type": "integer"}, "overdue": {"type": "integer"},
+            "state": {"type": "object", "additionalProperties": {"type": "integer"}},
+            "campaign": {"type": "object", "additionalProperties": {"type": "integer"}},
+            "period": {"type": "object", "additionalProperties": {"type": "integer"}},
+        },
+    },
+    "QueuePage": {
+        "type": "object", "required": ["items", "next_cursor", "counts"],
+        "properties": {"items": {"type": "array", "items": _ref("QueueItem")},
+                       "next_cursor": _nullable({"type": "string", "description": "Pass as cursor for the next "
+                                                                                  "page; null on the last."}),
+                       "counts": _ref("QueueCounts")},
+    },
+}
+
+SUBMISSION_ID = {"name": "id", "in": "path", "required": True, "schema": ID, "example": 42}
+IDEMPOTENCY = {"name": "Idempotency-Key", "in": "header", "required": False,
+               "description": "Up to 128 visible ASCII characters. The same key again (same person, submission "
+                              "and action) changes nothing and returns the first answer, with "
+                              "“Idempotent-Replayed: true”.",
+               "schema": {"type": "string", "minLength": 1, "maxLength": 128, "pattern": "^[\\x21-\\x7e]+$"},
+               "example": "5c0f8a4e-2b1d-4c3e-9f00-7a1b2c3d4e5f"}
+REPLAYED = {"Idempotent-Replayed": {"description": "true when this is the stored answer to an earlier request "
+                                                  "with the same Idempotency-Key.",
+                                   "schema": {"type": "string", "enum": ["true"]}}}
+
+
+def _query(name, schema, description):
+    return {"name": name, "in": "query", "required": False, "schema": schema, "description": description}
+
+
+PATHS = {
+    "/api/v1/openapi.json": {"get": {
+        "operationId": "openapi", "summary": "This document", "security": [], "tags": ["meta"],
+        "responses": {"200": {"description": "OpenAPI 3.0.3", "content": _json({"type": "object"})}},
+    }},
+    "/api/v1/forms": {"get": {
+        "operationId": "listForms", "summary": "Published forms open to your filler units", "tags": ["forms"],
+        "responses": {"200": {"description": "The newest published version of each form you can fill.",
+                              "content": _json(_ref("FormList"), {"forms": [{
+                                  "key": "activity_report", "version": 1, "sha256": "9f2c…",
+                                  "title": {"zh": "节点主题志愿服务活动报送", "en": "Themed volunteer activity report"},
+                                  "units": [{"id": 7, "name": "颍州区文明单位一"}]}]})},
+                      **_errors("401")},
+    }},
+    "/api/v1/forms/{key}": {"get": {
+        "operationId": "getForm", "summary": "The current published definition of a form", "tags": ["forms"],
+        "parameters": [{"name": "key", "in": "path", "required": True, "schema": {"type": "string"},
+                        "example": "activity_report"}],
+        "responses": {"200": {"description": "Key, version, SHA-256 and the YAML source.",
+                              "content": _json(_ref("FormDefinition"))},
+                      **_errors("401", "404")},
+    }},
+    "/api/v1/submissions": {"post": {
+        "operationId": "createSubmission", "summary": "Start a draft",
+        "description": "Only types are checked (as when the web form saves a draft); submit checks everything.",
+        "tags": ["submissions"],
+        "requestBody": {"required": True, "content": _json(_ref("SubmissionCreate"), {
+            "form": "activity_report", "unit": 7,
+            "answers": {"theme": "leifeng", "title": "学雷锋进社区", "held_on": "2026-03-05",
+                        "roster": [{"name": "张三", "id_number": "34120119900307123X", "hours": "2.5"}],
+                        "photos": [{"id": "Xy3…token"}]}})},
+        "responses": {"201": {"description": "The new draft.", "content": _json(_ref("Submission"),
+                                                                            SUBMISSION_EXAMPLE),
+                              "headers": {"Location": {"schema": {"type": "string"}}}},
+                      **_errors("400", "401", "403", "404", "422")},
+    }},
+    "/api/v1/submissions/{id}": {
+        "get": {
+            "operationId": "getSubmission", "summary": "A submission: answers (ID numbers masked), the actions "
+                                                      "open to you, its history", "tags": ["submissions"],
+            "parameters": [SUBMISSION_ID],
+            "responses": {"200": {"description": "The submission.",
+                                  "content": _json(_ref("Submission"), SUBMISSION_EXAMPLE)},
+                          **_errors("401", "404")},
+        },
+        "patch": {
+            "operationId": "updateSubmission", "summary": "Change a draft's answers", "tags": ["submissions"],
+            "description": "Only while you may edit it (a draft or returned submission of yours). Draft rules: "
+                           "only types are checked.",
+            "parameters": [SUBMISSION_ID],
+            "requestBody": {"required": True, "content": _json(_ref("SubmissionUpdate"), {
+                "answers": {"title": "学雷锋进社区志愿服务"}, "expected_version": 1})},
+            "responses": {"200": {"description": "The submission after the change.",
+                                  "content": _json(_ref("Submission"))},
+                          **_errors("400", "401", "403", "404", "409", "422")},
+        },
+    },
+    "/api/v1/submissions/{id}/submit": {"post": {
+        "operationId": "submitSubmission", "summary": "Check everything, then submit",
+        "description": "422 with the errors by path when a check fails; otherwise the workflow's submit action.",
+        "tags": ["submissions"], "parameters": [SUBMISSION_ID, IDEMPOTENCY],
+        "requestBody": {"required": False, "content": _json(_ref("SubmitRequest"), {"expected_version": 1})},
+        "responses": {"200": {"description": "Submitted.", "headers": REPLAYED,
+                              "content": _json(_ref("ActionResult"), {**ACTION_RESULT_EXAMPLE, "action": "submit",
+                                                                      "from": "draft", "to": "submitted"})},
+                      **_errors("400", "401", "403", "404", "409", "422")},
+    }},
+    "/api/v1/submissions/{id}/actions/{action}": {"post": {
+        "operationId": "performAction", "summary": "Perform a workflow action (approve, return, certify, …)",
+        "description": "The actions open to you are listed in the submission's `actions`. A vote (approval "
+                       "block) takes `decision`. 409 names who decided first.",
+        "tags": ["review"],
+        "parameters": [SUBMISSION_ID,
+                       {"name": "action", "in": "path", "required": True, "example": "approve",
+                        "schema": {"type": "string", "pattern": "^[a-z][a-z0-9_]{0,31}$"}},
+                       IDEMPOTENCY],
+        "requestBody": {"required": False, "content": _json(_ref("ActionRequest"), {
+            "expected_version": 2, "comment": "材料齐全，同意。"})},
+        "responses": {"200": {"description": "Done (or a vote recorded), or the replay of an earlier request "
+                                             "with the same Idempotency-Key.", "headers": REPLAYED,
+                              "content": _json(_ref("ActionResult"), ACTION_RESULT_EXAMPLE)},
+                      **_errors("400", "401", "403", "404", "409", "422")},
+    }},
+    "/api/v1/queue": {"get": {
+        "operationId": "queue", "summary": "Your review queue: what your roles may act on now, oldest first",
+        "tags": ["review"],
+        "parameters": [
+            _query("unit", ID, "Only this unit and the units under it."),
+            _query("campaign", {"type": "string", "maxLength": 64, "pattern": NO_NUL}, "A campaign (theme) value."),
+            _query("month", {"type": "string", "pattern": "^(\\d{4}-(0[1-9]|1[0-2]))?$"}, "YYYY-MM (empty: any)."),
+            _query("state", {"type": "string", "maxLength": 32, "pattern": NO_NUL}, "Only this state."),
+            _query("overdue", {"type": "string", "enum": ["", "0", "1"]}, "1: only items past their due time."),
+            _query("cursor", {"type": "string", "pattern": CURSOR_PATTERN, "maxLength": 27},
+                   "next_cursor of the previous page."),
+            _query("limit", {"type": "integer", "minimum": 1, "maximum": 100, "default": 20}, "Page size."),
+        ],
+        "responses": {"200": {"description": "One page, paged by keyset.", "content": _json(_ref("QueuePage"), {
+            "items": [{"id": 42, "form": {"key": "activity_report", "version": 1, "sha256": "9f2c…"},
+                       "unit": {"id": 7, "name": "颍州区文明单位一"}, "state": "submitted", "state_label": "待审核",
+                       "title": "学雷锋进社区", "campaign": "leifeng", "period": "2026-03",
+                       "state_since": "2026-03-05T08:30:00Z", "due_at": "2026-03-12T08:30:00Z", "overdue": False,
+                       "row_version": 2}],
+            "next_cursor": None,
+            "counts": {"all": 1, "overdue": 0, "state": {"submitted": 1}, "campaign": {"leifeng": 1},
+                       "period": {"2026-03": 1}}})},
+                      **_errors("400", "401")},
+    }},
+}
+
+
+def document():
+    """The OpenAPI document as a dict (a fresh copy each call)."""
+    import copy
+    return copy.deepcopy({
+        "openapi": "3.0.3",
+        "info": {
+            "title": "Wenming Workflows API",
+            "version": "1",
+            "description": (
+                "Forms, drafts, submitting, the review queue and workflow actions as JSON. Authenticate with a "
+                "personal API token (an administrator issues it at /admin/tokens/) as `Authorization: Bearer "
+                "wm_…`, or with the web session; a session-authenticated POST/PATCH must also send "
+                "`X-Requested-With: fetch` (or a valid `X-CSRFToken`). The same access rules as the web pages "
+                "apply. Errors are `{\"error\", \"message\"}` (the message in your language) plus details. "
+                "File fields take references to files uploaded through the web form."),
+        },
+        "servers": [{"url": "/"}],
+        "security": [{"bearerAuth": []}, {"session": []}],
+        "tags": [{"name": "forms"}, {"name": "submissions"}, {"name": "review"}, {"name": "meta"}],
+        "paths": PATHS,
+        "components": {
+            "securitySchemes": {
+                "bearerAuth": {"type": "http", "scheme": "bearer", "bearerFormat": "wm_<prefix>_<secret>",
+                               "description": "A personal API token; only its SHA-256 is stored."},
+                "session": {"type": "apiKey", "in": "cookie", "name": "session",
+                            "description": "The web session (sign in at /login); unsafe methods also need "
+                                           "X-Requested-With: fetch or X-CSRFToken."},
+            },
+            "schemas": SCHEMAS,
+            "responses": {f"E{code}": _error(code) for code in ("400", "401", "403", "404", "409", "422")},
+        },
+    })
+
+
+@bp.get("/openapi.json")
+def openapi_document():
+    return jsonify(document())

@@ -1,0 +1,6 @@
+"""Official documents: the unit directory (PDF and XLSX, built by a job)."""
+
+
+def init_app(app):
+    from . import directory  # registers the job kind `unit_directory`
+    app.register_blueprint(directory.bp)

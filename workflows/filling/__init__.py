@@ -1,0 +1,14 @@
+"""Filling forms: published form versions, submissions, uploads, personal data, the form-definition admin."""
+from ..commands import add_commands
+
+
+def init_app(app):
+    from ..engine import stored_answers
+    from ..schedule import register_periodic
+    from . import cli, form_admin, personal_data, submissions, uploads  # noqa: F401 - uploads registers its job kind
+    app.register_blueprint(submissions.bp)
+    app.register_blueprint(form_admin.bp)
+    add_commands(app, cli.forms_cli)
+    # The engine checks a draft's completeness on the decrypted answers.
+    stored_answers.register_reader(personal_data.reveal)
+    register_periodic("purge_unattached_uploads")

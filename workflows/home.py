@@ -1,0 +1,87 @@
+"""The home page and the pages that follow a background job."""
+from flask import Blueprint, abort, jsonify, render_template, send_file, url_for
+from flask_babel import gettext as _
+from flask_login import current_user, login_required
+from sqlalchemy import select
+
+from . import jobs
+from .access import grant_paths, has_role_at
+from .extensions import db
+from .labels import JOB_STATES, ROLES
+from .models import JobRun, Notification, Role
+
+bp = Blueprint("home", __name__)
+
+
+@bp.get("/")
+@login_required
+def index():
+    is_admin = bool(grant_paths(current_user, Role.ADMIN))
+    grants = sorted(current_user.grants, key=lambda g: (g.unit.path, g.role))
+    notes = db.session.execute(select(Notification).where(Notification.user_id == current_user.id)
+                               .order_by(Notification.id.desc()).limit(10)).scalars().all()
+    return render_template("home.html", grants=grants, roles=ROLES, is_admin=is_admin, notes=notes)
+
+
+def _load_job(run_id):
+    run = db.session.get(JobRun, run_id)
+    if run is None:
+        abort(404)
+    mine = run.requested_by_id == current_user.id
+    if not mine and not (run.unit is not None and has_role_at(current_user, Role.ADMIN, run.unit)):
+        abort(404)
+    return run
+
+
+def _job_failure(run):
+    """What a person is told about a failed job: never the raw exception (that is in the log)."""
+    known = jobs.user_message(run.error)
+    if known:
+        return _("Generation failed: %(reason)s", reason=_(known))
+    return _("Generation failed; please try again later.")
+
+
+def _job_status(run):
+    return {
+        "id": run.id, "kind": run.kind, "state": run.state, "state_label": str(JOB_STATES[run.state]),
+        "progress": run.progress, "attempts": run.attempts, "max_attempts": run.max_attempts,
+        "error": _job_failure(run) if run.state == "failed" else None,
+        "download_url": url_for(".job_download", run_id=run.id) if run.state == "done" and run.result_path else None,
+        "result_name": run.result_name,
+    }
+
+
+@bp.get("/jobs/<int:run_id>")
+@login_required
+def job(run_id):
+    run = _load_job(run_id)
+    if not run.finished:
+        jobs.reap([run.id])
+    return render_template("jobs/show.html", run=run, status=_job_status(run))
+
+
+@bp.get("/jobs/<int:run_id>.json")
+@login_required
+def job_json(run_id):
+    run = _load_job(run_id)
+    if not run.finished:
+        jobs.reap([run.id])
+    return jsonify(_job_status(run))
+
+
+@bp.get("/jobs/<int:run_id>/download")
+@login_required
+def job_download(run_id):
+    run = _load_job(run_id)
+    if run.state != "done" or not run.result_path:
+        abort(404)
+    path = jobs.result_path(run)
+    if not path.exists():
+        abort(410, _("The file of this job is no longer stored."))
+    response = send_file(path, mimetype=run.result_mimetype, as_attachment=True, download_name=run.result_name)
+    response.headers["X-Content-Type-Options"] = "nosniff"
+    return response
+
+
+def init_app(app):
+    app.register_blueprint(bp)

@@ -1,0 +1,171 @@
+"""Review pages: the queue, actions on a submission, bulk approve."""
+import uuid
+
+from flask import Blueprint, abort, flash, redirect, render_template, request, url_for
+from flask_babel import gettext as _, ngettext
+from flask_login import current_user, login_required
+from sqlalchemy import select
+
+from . import queue
+from ..access import grant_paths
+from ..org.scope import unit_choices
+from ..engine.definition import load_workflow
+from ..engine.perform import ActionError, NotFound, actions_for, may_act, open_vote, perform, workflow_of
+from ..extensions import db
+from ..filling.form_versions import newest_released
+from ..models import AuditEvent, Submission, Unit, WorkflowVersion
+from ..models.units import utcnow
+from ..redirects import safe_next
+from ..filling.submissions import can_view, language
+
+bp = Blueprint("review", __name__)
+BULK_LIMIT = 200
+MAX_ID = 2 ** 31 - 1  # the integer columns' range: a larger id exists nowhere
+
+
+def _scope_units():
+    paths = sorted({p for role in queue.QUEUE_ROLES for p in grant_paths(current_user, role)})
+    if not paths:
+        return []
+    return db.session.execute(select(Unit).where(Unit.in_any_subtree(paths), Unit.kind == "office")
+                              .order_by(Unit.path)).scalars().all()
+
+
+@bp.get("/review/")
+@login_required
+def index():
+    filters = queue.Filters.from_args(request.args)
+    result = queue.page(current_user, filters, cursor=request.args.get("cursor"))
+    offices = _scope_units()
+    labels = {}
+    for item in result.items:
+        workflow = workflow_of(item)
+        labels[item.id] = (workflow.state(item.state).label, [t for t in workflow.available(item.state)])
+    state_names, campaign_names = _filter_labels(language())
+    return render_template("review/queue.html", page=result, filters=filters, labels=labels,
+                           offices=unit_choices(offices) if offices else [], now=utcnow(),
+                           state_names=state_names, campaign_names=campaign_names,
+                           args={k: v for k, v in request.args.items() if k != "cursor"})
+
+
+def _filter_labels(lang):
+    """Readable names for the states and campaign values the queue's filters offer."""
+    states, campaigns = {}, {}
+    for workflow_version in db.session.execute(select(WorkflowVersion)).scalars():
+        form = newest_released(workflow_version.form_key)
+        if form is None:
+            continue
+        spec = load_workflow(workflow_version.source, form.spec)
+        for name, state in spec.schema.states.items():
+            states.setdefault(name, state.label.get(lang))
+        summary = form.spec.schema.summary
+        field = form.spec.field(summary.campaign) if summary and summary.campaign else None
+        for choice in (field.choices or []) if field else []:
+            campaigns.setdefault(choice.value, choice.label.get(lang))
+    return states, campaigns
+
+
+@bp.post("/submissions/<int:submission_id>/actions/<action>")
+@login_required
+def act(submission_id, action):
+    try:
+        result = perform(submission_id, action, current_user, comment=request.form.get("comment"),
+                         expected_version=request.form.get("expected_version", type=int),
+                         idempotency_key=(request.args.get("key") or request.form.get("idempotency_key") or None),
+                         decision=request.form.get("decision", "approve"))
+    except ActionError as refused:
+        flash(refused.message, "error")
+        submission = db.session.get(Submission, submission_id)
+        if refused.status == 404 or submission is None:
+            abort(404)
+        # Back to the page with the comment kept, so nothing typed is lost.
+        return redirect(url_for("submissions.show", submission_id=submission_id,
+                                comment=request.form.get("comment") or None, _anchor="actions"))
+    if result.body.get("decided"):
+        flash(_("Done: the submission is now “%(state)s”.", state=_state_label(submission_id)), "success")
+    else:
+        votes = result.body.get("votes", {})
+        flash(_("Your vote is recorded (%(yes)d for, %(no)d against, %(needed)d needed).",
+                yes=votes.get("approve", 0), no=votes.get("reject", 0), needed=votes.get("needed", 0))
+              + " " + vote_missing(votes), "success")
+    return redirect(safe_next(request.form.get("next"), "submissions.show", submission_id=submission_id))
+
+
+def vote_missing(votes):
+    """How far an open vote is from its quorum, and whether the people who can vote can close the gap."""
+    text = ngettext("%(num)d more approving vote is needed.", "%(num)d more approving votes are needed.",
+                    votes.get("missing", 0))
+    if votes.get("unreachable"):
+        text += " " + _("Only %(eligible)d people may vote here, so the quorum cannot be reached until more "
+                        "are eligible; the submission waits.", eligible=votes.get("eligible", 0))
+    return text
+
+
+@bp.app_template_global("open_vote")
+def open_vote_tally(submission, workflow=None):
+    """The tally of a vote under way, for the submission's page."""
+    votes = open_vote(submission, workflow)
+    if votes is not None:
+        votes["text"] = vote_missing(votes)
+    return votes
+
+
+def _state_label(submission_id):
+    submission = db.session.get(Submission, submission_id)
+    return workflow_of(submission).state(submission.state).label.get(language())
+
+
+@bp.post("/review/bulk")
+@login_required
+def bulk():
+    """Approve each selected item as its own transition; show what happened to each.
+
+    An item the user may not act on is answered exactly like an id that does
+    not exist, without its title, so the page confirms nothing about it.
+    """
+    ids = [int(i) for i in request.form.getlist("ids") if i.isdigit()][:BULK_LIMIT]
+    action = request.form.get("action", "approve")
+    outcomes = []
+    titles = {}
+    for submission_id in ids:
+        submission = db.session.get(Submission, submission_id) if submission_id <= MAX_ID else None
+        open_now = _open_to(current_user, submission, action)
+        try:
+            if not open_now and not _decided_by_another(current_user, submission, action):
+                raise NotFound(_("No such submission."))
+            perform(submission_id, action, current_user, comment=request.form.get("comment"),
+                    expected_version=request.form.get(f"v{submission_id}", type=int),
+                    idempotency_key=f"bulk-{request.form.get('batch', '')}-{submission_id}"
+                    if request.form.get("batch") else None)
+            outcomes.append((submission_id, True, _state_label(submission_id)))
+        except ActionError as refused:
+            db.session.rollback()
+            if refused.status in (403, 404) or (not open_now and refused.status != 409):
+                outcomes.append((submission_id, False, _("No such submission.")))
+                continue
+            outcomes.append((submission_id, False, refused.message))
+        titles[submission_id] = db.session.get(Submission, submission_id)
+    return render_template("review/bulk.html", outcomes=outcomes, titles=titles, action=action)
+
+
+def _open_to(user, submission, action):
+    if submission is None or not can_view(user, submission):
+        return False
+    return any(t.action == action for t in actions_for(user, submission))
+
+
+def _decided_by_another(user, submission, action):
+    """The item was open to ``user`` until someone else moved it: they are told who, as on its page."""
+    if submission is None or not can_view(user, submission):
+        return False
+    workflow = workflow_of(submission)
+    last = db.session.execute(select(AuditEvent).where(AuditEvent.submission_id == submission.id)
+                              .order_by(AuditEvent.seq.desc()).limit(1)).scalar_one_or_none()
+    if workflow is None or last is None or last.from_state is None or last.actor_id == user.id:
+        return False
+    before = workflow.find(last.from_state, action)
+    return before is not None and may_act(user, before, submission)
+
+
+def new_idempotency_key():
+    return uuid.uuid4().hex
