@@ -26,9 +26,9 @@ from werkzeug.datastructures import FileStorage
 from werkzeug.security import generate_password_hash
 
 from forms.idcard import check_character
-from workflows import uploads
+from workflows.filling import uploads
 from workflows.api import issue_token
-from workflows.demo import install_builtin_forms, install_builtin_workflows
+from workflows.demo.city import install_builtin_forms, install_builtin_workflows
 from workflows.extensions import db
 from workflows.models import FormVersion, StoredFile, Submission, Unit, User
 

@@ -20,7 +20,7 @@ from sqlalchemy import func, select
 
 from tests.conftest import PASSWORD, _clear, make_app
 from workflows.api import issue_token
-from workflows.demo import install_builtin_forms, install_builtin_workflows
+from workflows.demo.city import install_builtin_forms, install_builtin_workflows
 from workflows.engine.perform import perform
 from workflows.extensions import db
 from workflows.models import (ApiToken, FormVersion, JobRun, RoleGrant, Submission, Unit, User,
@@ -91,7 +91,7 @@ class World:
 
 def _report(app, city, filler_id, state_after):
     from forms.answers import to_json, validate
-    from workflows.personal_data import protect
+    from workflows.filling.personal_data import protect
     with app.test_request_context():
         form = db.session.execute(select(FormVersion).where(FormVersion.key == "activity_report")).scalar_one()
         workflow = db.session.execute(select(WorkflowVersion).where(WorkflowVersion.form_key == "activity_report")
@@ -111,7 +111,7 @@ def _report(app, city, filler_id, state_after):
 
 @pytest.fixture
 def world(app, city, create_user, create_unit):
-    from workflows import form_versions
+    from workflows.filling import form_versions
     with app.app_context():
         install_builtin_forms()
         install_builtin_workflows()

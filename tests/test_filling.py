@@ -139,7 +139,7 @@ def test_pdf_named_jpg_and_oversized_image_are_refused_and_good_files_kept(app, 
     # Only the good photo is stored: one row, one file on disk, and that file is a real JPEG.
     from pathlib import Path
 
-    from workflows.uploads import path_of
+    from workflows.filling.uploads import path_of
     with app.app_context():
         kept = db.session.execute(select(StoredFile)).scalars().all()
         assert [(f.original_name, f.mimetype) for f in kept] == [("good.jpg", "image/jpeg")]
