@@ -19,13 +19,13 @@ from werkzeug.exceptions import Forbidden
 from forms import files as file_rules
 from forms.answers import to_json, validate
 from forms.definition import load_definition
-from workflows import uploads
+from workflows.filling import uploads
 from workflows.access import forget_grants, grant_paths, require_role_anywhere, require_role_at
 from workflows.engine import audit
 from workflows.engine.definition import load_workflow
 from workflows.extensions import db
 from workflows.models import AuditEvent, Role, RoleGrant, Unit, User
-from workflows.personal_data import hash_number, protect_number
+from workflows.filling.personal_data import hash_number, protect_number
 
 from .test_hardening_engine import _plain_chain
 from .test_workflow_engine import new_report, people  # noqa: F401 - fixture and factory shared
