@@ -3,7 +3,8 @@
 ``validate(spec, raw)`` takes what the browser sent (strings, lists, rows,
 file references), coerces each value to its type, computes calculations,
 decides visibility, drops hidden values, and checks ``required``, the
-type's limits and the constraints of what is visible. Errors are keyed by
+type's limits and the constraints of what is visible. Types and the
+``unique`` columns of repeats are checked for drafts too. Errors are keyed by
 path: ``title``, ``roster``, ``roster[3].hours`` (rows counted from 0).
 """
 import re
@@ -216,6 +217,26 @@ class _Run:
 
     # -- checks --------------------------------------------------------------
 
+    def check_unique(self, values):
+        """``unique: true`` columns: a value met again is an error at the later row (drafts too)."""
+        for spec in self.spec.fields:
+            if spec.type != "repeat" or spec.path in self.hidden:
+                continue
+            for column in spec.columns:
+                if not column.model.unique:
+                    continue
+                first = {}
+                for index, row in enumerate(values.get(spec.name) or []):
+                    value = row.get(column.name)
+                    path = f"{spec.name}[{index}].{column.name}"
+                    if _blank(value) or path in self.errors or path in self.hidden:
+                        continue
+                    key = idcard.normalise(value) if column.type == "id_card" else value
+                    if key in first:
+                        self.error(path, "unique", row=first[key] + 1)
+                    else:
+                        first[key] = index
+
     def check_all(self, values):
         for spec in self.spec.fields:
             if spec.path in self.hidden or spec.type in ("note",):
@@ -316,6 +337,7 @@ def validate(spec, raw, language="zh", today=None, strict=True):
     run.apply_visibility(values)
     # Again, for drafts too: hidden values are now gone and must not count in a stored total.
     run.calculate(values)
+    run.check_unique(values)
     if strict:
         run.check_all(values)
     for path in run.hidden:

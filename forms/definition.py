@@ -26,6 +26,9 @@ VALUE_TYPES = {
     "image": "list[text]", "file": "list[text]", "repeat": "list[any]",
 }
 
+# Column types whose values can be compared for ``unique: true``.
+UNIQUE_TYPES = ("text", "textarea", "email", "phone", "id_card", "integer", "decimal", "date", "datetime", "choice")
+
 
 @dataclass(eq=False)
 class FieldSpec:
@@ -249,6 +252,12 @@ class _Checker:
         order = self._order(calcs, names, columns, None)
         for index, (field, spec) in enumerate(zip(fields, specs)):
             loc = ("fields", index)
+            if field.unique:
+                self.problem(loc + ("unique",), "unique applies only to a column of a repeat")
+            for c_index, column in enumerate(getattr(field, "fields", [])):
+                if column.unique and column.type not in UNIQUE_TYPES:
+                    self.problem(loc + ("fields", c_index, "unique"),
+                                 f"a {column.type} column cannot be unique")
             self.limits(field, loc)
             self.expressions(field, spec, loc, names, columns)
             for c_index, (column, c_spec) in enumerate(zip(getattr(field, "fields", []), spec.columns)):

@@ -24,6 +24,7 @@ MESSAGES = {
     "max_count": ("最多选择 {n} 项。", "Choose at most {n}."),
     "min_rows": ("至少需要 {n} 行。", "At least {n} rows are needed."),
     "max_rows": ("最多 {n} 行（已有 {got} 行）。", "At most {n} rows ({got} given)."),
+    "unique": ("与第 {row} 行重复，同一名单中不能重复填写。", "The same as row {row}; each may appear only once in this list."),
     "min_files": ("至少上传 {n} 个文件。", "Upload at least {n} files."),
     "max_files": ("最多上传 {n} 个文件。", "Upload at most {n} files."),
     "file_empty": ("文件 {name} 是空的。", "The file {name} is empty."),

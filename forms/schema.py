@@ -74,6 +74,8 @@ class FieldBase(Strict):
     default: Any = None
     read_only: bool = False
     renamed_from: str | None = Field(default=None, pattern=NAME)
+    # In a repeat's column: no two rows may hold the same value (the later row is the error).
+    unique: bool = False
 
     coerce_texts = texts("label", "hint")
 

@@ -15,7 +15,7 @@ import sys
 from pathlib import Path
 
 ROOT = Path(__file__).resolve().parent.parent
-FEATURES = ("org", "filling", "review", "documents", "api", "demo")
+FEATURES = ("org", "filling", "review", "volunteers", "documents", "api", "demo")
 # The engine and the job runner must work for any feature set.
 CORE_THAT_KNOWS_NO_FEATURE = ("workflows.engine", "workflows.jobs", "workflows.worker", "workflows.schedule",
                               "workflows.jobs_cli", "workflows.commands", "workflows.models", "workflows.access")

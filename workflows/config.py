@@ -66,6 +66,24 @@ def _count(env, name, default):
     return value
 
 
+DEFAULT_STAR_THRESHOLDS = (100, 300, 600, 1000, 1500)
+
+
+def _star_thresholds(env, name, default):
+    """Certified hours for 1★, 2★ …: positive numbers, strictly increasing (``100,300,600,1000,1500``)."""
+    raw = env.get(name)
+    if raw is None or raw.strip() == "":
+        return default
+    try:
+        values = tuple(int(part) for part in raw.split(","))
+    except ValueError:
+        raise ConfigError(f"{name}: expected whole numbers of hours separated by commas "
+                          f"(e.g. 100,300,600,1000,1500), got {raw!r}") from None
+    if not values or any(v <= 0 for v in values) or any(b <= a for a, b in zip(values, values[1:])):
+        raise ConfigError(f"{name}: expected hours above 0 in increasing order, got {raw!r}")
+    return values
+
+
 def _database_url(env, instance_path):
     raw = env.get("DATABASE_URL")
     if not raw:
@@ -188,6 +206,8 @@ def load_config(instance_path, env=None):
         # Reverse proxies in front of the app whose X-Forwarded-For is believed
         # (0: the peer address is the client's).
         "TRUSTED_PROXIES": _count(env, "TRUSTED_PROXIES", 0),
+        # Star volunteers (星级志愿者): certified hours needed for 1★, 2★ …; places differ.
+        "STAR_THRESHOLDS": _star_thresholds(env, "STAR_THRESHOLDS", DEFAULT_STAR_THRESHOLDS),
     }
     for name, default in DEFAULT_FONTS.items():
         config[name] = env.get(name) or default

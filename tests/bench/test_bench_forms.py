@@ -16,7 +16,7 @@ ACTIVITY = (Path(__file__).resolve().parents[2] / "workflows" / "definitions" / 
 
 
 def _id(serial):
-    base = f"34120119900307{serial % 1000:03d}"
+    base = f"341201199003{7 + serial // 1000:02d}{serial % 1000:03d}"
     return base + check_character(base)
 
 

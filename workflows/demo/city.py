@@ -56,21 +56,30 @@ def seed_demo():
     """Create or complete the demo city; running it again changes nothing."""
     city = _unit(None, UnitKind.OFFICE.value, *CITY)
     _user("admin", "系统管理员", city, (Role.ADMIN, city))
-    _user("city.office", "市文明办志愿服务科", city, (Role.OFFICE, city), (Role.REVIEWER, city))
+    # The city office certifies too (an office above every organiser), so a report its own
+    # certifier filed can still be certified by someone else.
+    _user("city.office", "市文明办志愿服务科", city, (Role.OFFICE, city), (Role.REVIEWER, city),
+          (Role.CERTIFIER, city))
     for code, area, civilized, communities in DISTRICTS:
         office = _unit(city, UnitKind.OFFICE.value, code, f"{area}文明办")
         low = code.lower()
         _user(f"{low}.admin", f"{area}管理员", office, (Role.ADMIN, office))
         _user(f"{low}.reviewer", f"{area}审核员", office, (Role.REVIEWER, office))
+        reporting = []
         for number, name in enumerate(civilized, start=1):
             unit = _unit(office, UnitKind.CIVILIZED_UNIT.value, f"{code}-U{number}", name)
             _user(f"{low}.u{number}", f"{name}填报员", unit, (Role.FILLER, unit))
+            reporting.append(unit)
         for number, name in enumerate(communities, start=1):
             unit = _unit(office, UnitKind.COMMUNITY.value, f"{code}-C{number}", name)
             _user(f"{low}.c{number}", f"{name}填报员", unit, (Role.FILLER, unit))
+            reporting.append(unit)
         org = _unit(office, UnitKind.VOLUNTEER_ORG.value, f"{code}-V1", f"{area}志愿服务联合会")
         team = _unit(org, UnitKind.TEAM.value, f"{code}-V1-T1", f"{area}学雷锋志愿服务队")
-        _user(f"{low}.certifier", f"{area}志愿服务联合会认证员", org, (Role.CERTIFIER, org), (Role.FILLER, org))
+        # 谁组织谁记录、谁记录谁证明: the district's certifier certifies for every unit that files reports
+        # (the organiser); the grant at the federation covers it and its team.
+        _user(f"{low}.certifier", f"{area}志愿服务联合会认证员", org, (Role.CERTIFIER, org), (Role.FILLER, org),
+              *[(Role.CERTIFIER, unit) for unit in reporting])
         _user(f"{low}.team", f"{team.name}填报员", team, (Role.FILLER, team))
     install_builtin_forms()
     install_builtin_workflows()

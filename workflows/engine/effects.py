@@ -7,7 +7,7 @@ This is a registry: feature packages register their effects from their
 none of them, so a definition naming an effect no package registered is
 refused at load.
 """
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 
 _effects = {}
 
@@ -20,6 +20,9 @@ class EffectContext:
     from_state: str
     workflow: object
     form_spec: object
+    # What the caller of ``perform(…, params=…)`` handed over for the effects;
+    # the engine neither reads nor checks it (each effect checks its own part).
+    params: dict = field(default_factory=dict)
 
 
 def effect(name):

@@ -5,7 +5,9 @@ person at this submission's unit, its ``when``, ``not_self`` and comment
 rule; then either records a vote (approval blocks) or moves the submission
 with ``UPDATE … WHERE row_version = :seen``, appends the audit event, runs
 the effects and commits. Of two people acting at once exactly one wins; the
-other is told who decided what.
+other is told who decided what. An effect may refuse by raising an
+ActionError: the whole transaction is rolled back before the refusal
+reaches the caller. ``params`` reach the effects untouched.
 
 An idempotency key is claimed before any work: its row is inserted first,
 so a concurrent duplicate blocks on the unique (user, key) until the first
@@ -107,12 +109,18 @@ def _has_voted(submission, actor):
 
 
 def perform(submission_id, action, actor, comment=None, expected_version=None, idempotency_key=None,
-            decision="approve", commit=True):
-    """Perform ``action`` on submission ``submission_id`` as ``actor``; returns a Result or raises ActionError."""
+            decision="approve", commit=True, params=None):
+    """Perform ``action`` on submission ``submission_id`` as ``actor``; returns a Result or raises ActionError.
+
+    ``params`` is a dict the engine does not read: it is handed to the
+    transition's effects as ``EffectContext.params`` (e.g. a certifier's
+    decisions on each roster row). An effect that refuses it raises an
+    ActionError, and the whole transition is rolled back.
+    """
     for attempt in range(BUSY_RETRIES):
         try:
             return _perform(submission_id, action, actor, (comment or "").strip() or None, expected_version,
-                            idempotency_key, decision, commit)
+                            idempotency_key, decision, commit, params or {})
         except ActionError:
             if idempotency_key:
                 db.session.rollback()  # the claim goes with the refusal: a retry may succeed
@@ -158,7 +166,7 @@ def _claim(actor, key, submission_id, action):
     return claim
 
 
-def _perform(submission_id, action, actor, comment, expected_version, key, decision, commit):
+def _perform(submission_id, action, actor, comment, expected_version, key, decision, commit, params):
     claim = None
     if key:
         replay = _replay(actor, key, submission_id, action)
@@ -197,9 +205,9 @@ def _perform(submission_id, action, actor, comment, expected_version, key, decis
                         action=transition.label(_lang())))
     approval = transition.model.approval
     if approval is not None and approval.mode != "any":
-        result = _vote(submission, workflow, transition, actor, comment, decision)
+        result = _vote(submission, workflow, transition, actor, comment, decision, params)
     else:
-        result = _fire(submission, workflow, transition, actor, comment)
+        result = _fire(submission, workflow, transition, actor, comment, params)
     if claim is not None:
         claim.status, claim.body = result.status, result.body
     if commit:
@@ -249,7 +257,7 @@ def conflict(submission, workflow=None):
                     decided_by=name, action=last.action, state=current.state, row_version=current.row_version)
 
 
-def _fire(submission, workflow, transition, actor, comment):
+def _fire(submission, workflow, transition, actor, comment, params=None):
     from_state = submission.state
     to_state = transition.model.to
     now = utcnow()
@@ -268,10 +276,17 @@ def _fire(submission, workflow, transition, actor, comment):
     db.session.refresh(submission)
     event = audit.append(submission, actor, transition.action, from_state, to_state, comment, now)
     context = effects.EffectContext(submission=submission, transition=transition, actor=actor,
-                                    from_state=from_state, workflow=workflow, form_spec=submission.definition.spec)
-    for name in transition.model.effects:
-        effects.run(name, context)
-    db.session.flush()
+                                    from_state=from_state, workflow=workflow, form_spec=submission.definition.spec,
+                                    params=params or {})
+    try:
+        for name in transition.model.effects:
+            effects.run(name, context)
+        db.session.flush()
+    except ActionError:
+        # An effect refused (e.g. hours that cannot be certified): the move, the
+        # audit event and whatever the effects wrote go back together.
+        db.session.rollback()
+        raise
     return Result(200, {"submission": submission.id, "action": transition.action, "from": from_state,
                         "to": to_state, "row_version": submission.row_version, "event": event.seq,
                         "decided": True})
@@ -289,7 +304,7 @@ def eligible_voters(submission, transition):
     return db.session.execute(stmt).scalar()
 
 
-def _vote(submission, workflow, transition, actor, comment, decision):
+def _vote(submission, workflow, transition, actor, comment, decision, params=None):
     if decision not in ("approve", "reject"):
         raise Invalid(_("A vote is approve or reject."), field="decision")
     if decision == "reject" and not comment:
@@ -319,7 +334,7 @@ def _vote(submission, workflow, transition, actor, comment, decision):
         # Only a vote against takes the failure path: by veto, or by leaving the quorum out of reach.
         outcome = "fail"
     if outcome == "approve":
-        return _fire(submission, workflow, transition, actor, comment)
+        return _fire(submission, workflow, transition, actor, comment, params)
     if outcome == "fail":
         refusal = workflow.find(submission.state, approval.on_fail)
         return _fire(submission, workflow, refusal, actor, comment)

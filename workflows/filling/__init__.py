@@ -5,9 +5,11 @@ from ..commands import add_commands
 def init_app(app):
     from ..engine import stored_answers
     from ..schedule import register_periodic
-    from . import cli, form_admin, personal_data, submissions, uploads  # noqa: F401 - uploads registers its job kind
+    # uploads registers its job kind
+    from . import cli, form_admin, personal_data, roster_excel, submissions, uploads  # noqa: F401
     app.register_blueprint(submissions.bp)
     app.register_blueprint(form_admin.bp)
+    app.register_blueprint(roster_excel.bp)
     add_commands(app, cli.forms_cli)
     # The engine checks a draft's completeness on the decrypted answers.
     stored_answers.register_reader(personal_data.reveal)

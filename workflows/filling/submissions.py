@@ -8,7 +8,7 @@ from sqlalchemy import func, select
 
 from forms.answers import to_json, validate
 
-from . import personal_data, posted, uploads
+from . import personal_data, posted, roster_excel, uploads
 from ..access import VIEW_ROLES, can_view, grant_paths, has_role_at
 from ..extensions import db
 from .form_versions import latest_published
@@ -111,7 +111,15 @@ def _fill(version, unit, submission=None):
         return render_template("filling/fill.html", version=version, unit=unit, submission=submission,
                                **posted.page_context(spec, form, lang, files=files))
     action = request.form.get("action", "save")
-    raw = posted.read_answers(spec, request.form)
+    formdata = request.form
+    imported = None
+    if action.startswith("import_rows:"):
+        # The workbook's rows replace the roster; then it is a "save draft" like any other.
+        imported = roster_excel.import_rows(spec, action.split(":", 1)[1], request.form, request.files, lang)
+        formdata, action = imported.formdata, "save"
+        if imported.count is not None:
+            flash(_("%(n)d rows read from the Excel file.", n=imported.count), "success")
+    raw = posted.read_answers(spec, formdata)
     refs, file_errors, stored = posted.read_files(spec, request.form, request.files, unit, current_user,
                                                    submission, lang)
     raw.update(refs)
@@ -124,6 +132,11 @@ def _fill(version, unit, submission=None):
     errors = dict(outcome.errors) if outcome else {}
     for name, messages in file_errors.items():
         errors.setdefault(name, []).extend(messages)
+    if imported is not None:
+        if outcome is not None and imported.count is not None:
+            for path, messages in roster_excel.roster_errors(spec, imported, raw, lang).items():
+                errors.setdefault(path, messages)
+        errors.update(imported.errors)  # what went wrong reading a cell says more than its type check
     stale = submission is not None and request.form.get("row_version", type=int) != submission.row_version
     if stale:
         errors.setdefault("_form", []).append(
@@ -131,7 +144,7 @@ def _fill(version, unit, submission=None):
               "reload the page to see the other changes before saving."))
     if outcome is None or errors:
         db.session.commit()  # uploads that passed are kept, so nothing typed or sent is lost
-        form = posted.build_form(spec, lang, formdata=request.form)
+        form = posted.build_form(spec, lang, formdata=formdata)
         if errors and outcome is not None:
             flash(_("Please correct the marked fields."), "error")
         return render_template("filling/fill.html", version=version, unit=unit, submission=submission,

@@ -4,5 +4,7 @@ from .jobs import JobRun, JobState
 from .review import ApiToken, AuditEvent, IdempotencyRecord, Notification, Snapshot, Vote, WorkflowVersion
 from .units import Unit, UnitKind
 from .users import LoginAttempt, Role, RoleGrant, User
+from .volunteers import ServiceRecord, Volunteer, VolunteerMembership, VolunteerNumberSequence, VolunteerYearTotal
 
-__all__ = ["ApiToken", "AuditEvent", "IdempotencyRecord", "Notification", "Snapshot", "Vote", "WorkflowVersion", "FormVersion", "StoredFile", "Submission", "JobRun", "JobState", "LoginAttempt", "Role", "RoleGrant", "Unit", "UnitKind", "User"]
+__all__ = ["ApiToken", "AuditEvent", "IdempotencyRecord", "Notification", "Snapshot", "Vote", "WorkflowVersion", "FormVersion", "StoredFile", "Submission", "JobRun", "JobState", "LoginAttempt", "Role", "RoleGrant", "Unit", "UnitKind", "User",
+           "ServiceRecord", "Volunteer", "VolunteerMembership", "VolunteerNumberSequence", "VolunteerYearTotal"]
