@@ -23,8 +23,8 @@ from workflows.api import issue_token
 from workflows.demo.city import install_builtin_forms, install_builtin_workflows
 from workflows.engine.perform import perform
 from workflows.extensions import db
-from workflows.models import (ApiToken, FormVersion, JobRun, RoleGrant, Submission, Unit, User,
-                              WorkflowVersion)
+from workflows.models import (ApiToken, AuditEvent, FormVersion, JobRun, RoleGrant, Submission, Unit, User,
+                              Volunteer, WorkflowVersion)
 
 CHANGING = {"POST", "PUT", "PATCH", "DELETE"}
 TOKEN = re.compile(r'name="csrf_token" value="([^"]+)"')
@@ -121,6 +121,7 @@ def world(app, city, create_user, create_unit):
         "root": create_user("root", city["city"], "admin", "office"),
         "filler": create_user("filler.a1", city["a1"], "filler"),
         "reviewer": create_user("reviewer.a", city["a"], "reviewer"),
+        "certifier": create_user("certifier.a", city["a"], "certifier"),
         "someone": create_user("someone.a1", city["a1"], "filler"),
         "team": create_unit(city["a"], name="A区志愿服务队", code="DA-T", kind="team"),
         "a1_unit": city["a1"],
@@ -135,6 +136,13 @@ def world(app, city, create_user, create_unit):
     ids["draft"] = _report(app, city, ids["filler"], "draft")
     ids["submitted"] = _report(app, city, ids["filler"], "submitted")
     ids["for_bulk"] = _report(app, city, ids["filler"], "submitted")
+    ids["approved"] = _report(app, city, ids["filler"], "submitted")
+    ids["certified"] = _report(app, city, ids["filler"], "submitted")
+    with app.test_request_context():
+        for key in ("approved", "certified"):
+            perform(ids[key], "approve", db.session.get(User, ids["reviewer"]))
+        perform(ids["certified"], "certify", db.session.get(User, ids["certifier"]))
+        ids["volunteer"] = db.session.execute(select(Volunteer.number)).scalar_one()
     return World(app, city, ids, {})
 
 
@@ -233,8 +241,17 @@ CASES = [
     Case("review.bulk", "reviewer.a", lambda w: "/review/bulk",
          lambda w: {"ids": str(w.ids["for_bulk"]), f"v{w.ids['for_bulk']}": "2", "action": "approve",
                     "batch": "1"}, _submission("for_bulk")),
+    Case("volunteers.certify", "certifier.a", lambda w: f"/submissions/{w.ids['approved']}/certify",
+         lambda w: {"decision-0": "correct", "hours-0": "2", "reason-0": "核减"}, _submission("approved")),
+    Case("volunteers.reveal_row", "certifier.a", lambda w: f"/submissions/{w.ids['certified']}/roster/0/reveal",
+         lambda w: {"reason": "核对名单"}, _count(AuditEvent, AuditEvent.action == "reveal_id")),
+    Case("volunteers.reveal_volunteer", "certifier.a", lambda w: f"/volunteers/{w.ids['volunteer']}/reveal",
+         lambda w: {"reason": "核实身份"}, _count(AuditEvent, AuditEvent.action == "reveal_id")),
     Case("directory.request_directory", "root", lambda w: "/documents/directory/",
          lambda w: {"unit_id": w.city["a"], "fmt": "xlsx"}, _count(JobRun)),
+    Case("certificates.request_certificate", "certifier.a", lambda w: f"/volunteers/{w.ids['volunteer']}/certificates",
+         lambda w: {"period_from": "2017-01-01", "period_to": "2017-12-31", "person_in_charge": "周主任",
+                    "officer": "吴经办", "contact": "0558-1234567"}, _count(JobRun)),
 ]
 
 

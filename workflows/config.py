@@ -206,6 +206,8 @@ def load_config(instance_path, env=None):
         # Reverse proxies in front of the app whose X-Forwarded-For is believed
         # (0: the peer address is the client's).
         "TRUSTED_PROXIES": _count(env, "TRUSTED_PROXIES", 0),
+        # The public certificate check (/verify/CODE): requests per client address per minute.
+        "VERIFY_MAX_PER_MINUTE": _positive_int(env, "VERIFY_MAX_PER_MINUTE", 30),
         # Star volunteers (星级志愿者): certified hours needed for 1★, 2★ …; places differ.
         "STAR_THRESHOLDS": _star_thresholds(env, "STAR_THRESHOLDS", DEFAULT_STAR_THRESHOLDS),
     }

@@ -206,6 +206,27 @@ def edit(submission_id):
     return _fill(submission.definition, submission.unit, submission)
 
 
+# Decision panels: a feature package that needs more than a button for one action (e.g. the
+# certifier's roster decisions) registers a function (submission, transition) → HTML or None.
+DECISION_PANELS = {}
+
+
+def register_decision_panel(action, render):
+    DECISION_PANELS[action] = render
+
+
+@bp.app_template_global("decision_panels")
+def decision_panels(submission, actions):
+    """{action: HTML} for the open actions a registered panel takes over on the submission's page."""
+    panels = {}
+    for transition in actions:
+        render = DECISION_PANELS.get(transition.action)
+        html = render(submission, transition) if render else None
+        if html is not None:
+            panels[transition.action] = html
+    return panels
+
+
 @bp.get("/submissions/<int:submission_id>")
 @login_required
 def show(submission_id):

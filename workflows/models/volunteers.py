@@ -129,3 +129,36 @@ class ServiceRecord(db.Model):
     organising_unit: Mapped[Unit] = relationship(foreign_keys=[organising_unit_id])
     certifier: Mapped[User] = relationship(foreign_keys=[certifier_id])
     changed_by: Mapped[User] = relationship(foreign_keys=[changed_by_id])
+
+
+class Certificate(db.Model):
+    """A certificate of volunteer service (志愿服务记录证明) over a period, and what it was built from.
+
+    ``records`` holds ``[record id, record key, version]`` of every record it
+    counted; when a later version of any of them exists the certificate no
+    longer stands (the public check says so). ``code`` is the random,
+    URL-safe part of ``/verify/CODE``; ``sha256`` is the PDF's, set by the job.
+    """
+    __tablename__ = "certificate"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    number: Mapped[str] = mapped_column(String(48), unique=True)
+    code: Mapped[str] = mapped_column(String(64), unique=True)
+    volunteer_id: Mapped[int] = mapped_column(db.ForeignKey("volunteer.id"), index=True)
+    unit_id: Mapped[int] = mapped_column(db.ForeignKey("unit.id"), index=True)
+    period_from: Mapped[date] = mapped_column()
+    period_to: Mapped[date] = mapped_column()
+    issued_on: Mapped[date] = mapped_column()
+    hours: Mapped[Decimal] = mapped_column(HOURS)
+    records: Mapped[list] = mapped_column(JSON, default=list)
+    person_in_charge: Mapped[str] = mapped_column(String(50))
+    officer: Mapped[str] = mapped_column(String(50))
+    contact: Mapped[str] = mapped_column(String(64))
+    remarks: Mapped[str | None] = mapped_column(Text)
+    sha256: Mapped[str | None] = mapped_column(String(64))
+    job_run_id: Mapped[int | None] = mapped_column(db.ForeignKey("job_run.id"))
+    requested_by_id: Mapped[int] = mapped_column(db.ForeignKey("user_account.id"))
+    created_at: Mapped[datetime] = mapped_column(default=utcnow)
+
+    volunteer: Mapped[Volunteer] = relationship()
+    unit: Mapped[Unit] = relationship()
