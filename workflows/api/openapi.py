@@ -59,7 +59,8 @@ ERROR_TEXT = {
     "409": "The submission changed since you read it (stale expected_version), or someone else decided first: "
            "the body says who, what, the state now and the row_version now.",
     "422": "The request is well formed but cannot be done: answers with errors (by path), a missing required "
-           "comment, an action not possible in this state, an idempotency key used for another request.",
+           "comment, an action not possible in this state, an idempotency key used for another request, "
+           "certify row decisions that cannot apply (a row twice, no reason, a row the roster lacks).",
 }
 
 
@@ -224,7 +225,62 @@ SCHEMAS = {
                                             "description": "The row_version you read; 409 when it moved on."},
                        "comment": COMMENT,
                        "decision": {"type": "string", "enum": ["approve", "reject"], "default": "approve",
-                                    "description": "Only for actions with an approval block (votes)."}},
+                                    "description": "Only for actions with an approval block (votes)."},
+                       "rows": {"type": "array", "maxItems": 2000, "items": _ref("RowDecision"),
+                                "description": "Only for certify (else 422): the certifier's decision on roster "
+                                               "rows; rows left out are confirmed as reported. A row twice, a "
+                                               "missing reason or corrected hours, or a row the roster does "
+                                               "not have is 422 and nothing is written."}},
+    },
+    "RowDecision": {
+        "type": "object", "required": ["row", "decision"], "additionalProperties": False,
+        "properties": {
+            "row": {"type": "integer", "minimum": 0, "maximum": 1999, "description": "The roster row (0-based)."},
+            "decision": {"type": "string", "enum": ["confirm", "correct", "exclude"]},
+            "hours": {"type": "number", "minimum": 0, "exclusiveMinimum": True, "maximum": 24,
+                      "description": "correct: the certified hours (at most one decimal, else 422)."},
+            "reason": {"type": "string", "maxLength": 500, "pattern": NO_NUL,
+                       "description": "Required (not blank) to correct or exclude (else 422)."},
+        },
+    },
+    "VolunteerSummary": {
+        "type": "object",
+        "required": ["number", "name", "id_number", "hours_total", "hours_this_year", "person_times", "stars"],
+        "properties": {
+            "number": _nullable({"type": "string", "description": "The volunteer number (志愿者编号)."}),
+            "name": {"type": "string"},
+            "id_number": {"type": "string", "description": "The last four digits only: **************1234."},
+            "hours_total": {"type": "number", "description": "Certified hours, all time."},
+            "hours_this_year": {"type": "number", "description": "Certified hours in this calendar year."},
+            "person_times": {"type": "integer"},
+            "stars": {"type": "integer", "description": "Star level from the configured thresholds."},
+        },
+    },
+    "VolunteerPage": {
+        "type": "object", "required": ["items", "next_cursor"],
+        "properties": {"items": {"type": "array", "items": _ref("VolunteerSummary")},
+                       "next_cursor": _nullable({"type": "string", "description": "Pass as cursor for the next "
+                                                                                  "page; null on the last."})},
+    },
+    "ServiceRecordItem": {
+        "type": "object",
+        "required": ["held_on", "activity", "place", "submission", "organising_unit", "hours", "status"],
+        "properties": {
+            "held_on": {"type": "string", "format": "date"},
+            "activity": _nullable({"type": "string", "description": "null for another unit's activity."}),
+            "place": _nullable({"type": "string"}),
+            "submission": _nullable({"type": "integer", "description": "The report; null for another unit's."}),
+            "organising_unit": _ref("Unit"),
+            "hours": {"type": "number"},
+            "status": {"type": "string", "description": "active or revoked."},
+        },
+    },
+    "VolunteerDetail": {
+        "allOf": [_ref("VolunteerSummary"), {
+            "type": "object", "required": ["records"],
+            "properties": {"records": {"type": "array", "items": _ref("ServiceRecordItem"),
+                                       "description": "The current service records, newest first."}},
+        }],
     },
     "ActionResult": {
         "type": "object", "required": ["submission", "action", "from", "to", "row_version", "decided"],
@@ -375,6 +431,33 @@ PATHS = {
                               "content": _json(_ref("ActionResult"), ACTION_RESULT_EXAMPLE)},
                       **_errors("400", "401", "403", "404", "409", "422")},
     }},
+    "/api/v1/volunteers": {"get": {
+        "operationId": "listVolunteers", "summary": "Volunteers serving with your units (any viewing role)",
+        "description": "Ordered by id, paged by keyset; empty when you hold no role that sees volunteers.",
+        "tags": ["volunteers"],
+        "parameters": [
+            _query("q", {"type": "string", "maxLength": 50, "pattern": NO_NUL},
+                   "Part of a name, or the last 1–4 characters of the ID number."),
+            _query("cursor", {"type": "string", "pattern": "^[0-9]{0,10}$", "maxLength": 10},
+                   "next_cursor of the previous page."),
+            _query("limit", {"type": "integer", "minimum": 1, "maximum": 100, "default": 20}, "Page size."),
+        ],
+        "responses": {"200": {"description": "One page.", "content": _json(_ref("VolunteerPage"), {
+            "items": [{"number": "FY000001", "name": "张三", "id_number": "**************1234",
+                       "hours_total": 12.5, "hours_this_year": 3.0, "person_times": 4, "stars": 0}],
+            "next_cursor": None})},
+                      **_errors("400", "401")},
+    }},
+    "/api/v1/volunteers/{number}": {"get": {
+        "operationId": "getVolunteer", "summary": "One volunteer, with the current service records",
+        "description": "Another unit's activity shows only its date, unit, hours and status. 404 when the "
+                       "volunteer does not serve with your units nor has records organised by them.",
+        "tags": ["volunteers"],
+        "parameters": [{"name": "number", "in": "path", "required": True, "example": "FY000001",
+                        "schema": {"type": "string", "minLength": 1, "maxLength": 32, "pattern": NO_NUL}}],
+        "responses": {"200": {"description": "The volunteer.", "content": _json(_ref("VolunteerDetail"))},
+                      **_errors("401", "404")},
+    }},
     "/api/v1/queue": {"get": {
         "operationId": "queue", "summary": "Your review queue: what your roles may act on now, oldest first",
         "tags": ["review"],
@@ -420,7 +503,8 @@ def document():
         },
         "servers": [{"url": "/"}],
         "security": [{"bearerAuth": []}, {"session": []}],
-        "tags": [{"name": "forms"}, {"name": "submissions"}, {"name": "review"}, {"name": "meta"}],
+        "tags": [{"name": "forms"}, {"name": "submissions"}, {"name": "review"}, {"name": "volunteers"},
+                 {"name": "meta"}],
         "paths": PATHS,
         "components": {
             "securitySchemes": {

@@ -154,11 +154,60 @@ def submit(submission_id):
     return _submit(submission_id, _body(("expected_version", "comment")))
 
 
+MAX_ROWS = 2000
+MAX_REASON = 500
+ROW_KEYS = ("row", "decision", "hours", "reason")
+ROW_DECISIONS = ("confirm", "correct", "exclude")
+
+
+def _bad(message, field):
+    return BadRequest(message, field=field)
+
+
+def _rows(value):
+    """The certifier's row decisions sent as a list → {"index": {decision, hours, reason}} for perform.
+
+    A value of the wrong type or out of range is 400; what the document cannot say (a row twice, a missing
+    reason or corrected hours) is 422; a row the roster does not have is the certification's own 422."""
+    if not isinstance(value, list) or len(value) > MAX_ROWS:
+        raise _bad(_("“rows” must be a list of at most %(n)d row decisions.", n=MAX_ROWS), "rows")
+    out = {}
+    for position, item in enumerate(value):
+        where = f"rows[{position}]"
+        if not isinstance(item, dict):
+            raise _bad(_("Each row decision is an object with “row” and “decision”."), where)
+        unknown = sorted(set(item) - set(ROW_KEYS))
+        if unknown:
+            raise _bad(_("Unknown key(s): %(keys)s.", keys=", ".join(unknown)), f"{where}.{unknown[0]}")
+        row, decision, hours, reason = (item.get(key) for key in ROW_KEYS)
+        if isinstance(row, bool) or not isinstance(row, int) or not 0 <= row < MAX_ROWS:
+            raise _bad(_("“row” must be a whole number from %(low)d to %(high)d.", low=0, high=MAX_ROWS - 1),
+                       f"{where}.row")
+        if decision not in ROW_DECISIONS:
+            raise _bad(_("“decision” is confirm, correct or exclude."), f"{where}.decision")
+        if hours is not None and (isinstance(hours, bool) or not isinstance(hours, (int, float))
+                                  or not 0 < hours <= 24):
+            raise _bad(_("“hours” must be a number above 0 and at most 24."), f"{where}.hours")
+        if reason is not None and (not isinstance(reason, str) or len(reason) > MAX_REASON):
+            raise _bad(_("“reason” must be text of at most %(n)d characters.", n=MAX_REASON), f"{where}.reason")
+        if str(row) in out:
+            raise Invalid(_("Row %(row)d has more than one decision.", row=row + 1), field=f"{where}.row")
+        if decision != "confirm" and not (reason or "").strip():
+            raise Invalid(_("Row %(row)d: please give the reason for correcting or excluding it.", row=row + 1),
+                          field=f"{where}.reason")
+        if decision == "correct" and hours is None:
+            raise Invalid(_("Row %(row)d: give the corrected hours.", row=row + 1), field=f"{where}.hours")
+        out[str(row)] = {"decision": decision, "hours": hours if decision == "correct" else None,
+                         "reason": reason.strip() if reason else None}
+    return out
+
+
 @bp.post("/submissions/<int:submission_id>/actions/<action>")
 def act(submission_id, action):
-    data = _body(("expected_version", "comment", "decision"))
+    data = _body(("expected_version", "comment", "decision", "rows"))
     if action == "submit":
         data.pop("decision", None)
+        data.pop("rows", None)
         return _submit(submission_id, data)
     expected = _int(data, "expected_version")
     comment = _text(data, "comment", MAX_COMMENT)
@@ -167,7 +216,13 @@ def act(submission_id, action):
         raise BadRequest(_("“decision” is approve or reject."), field="decision")
     if len(action) > 32 or not re.fullmatch(r"[a-z][a-z0-9_]*", action):
         raise NotFound(_("Unknown action “%(action)s”.", action=action[:32]))
+    params = None
+    if "rows" in data and data["rows"] is not None:
+        rows = _rows(data["rows"])
+        if action != "certify":
+            raise Invalid(_("“rows” is only for the certify action."), field="rows")
+        params = {"rows": rows}
     key = _idempotency_key()
     if submission_id > MAX_ID:
         raise NotFound(_("No such submission."))
-    return _result(perform(submission_id, action, _user(), comment, expected, key, decision))
+    return _result(perform(submission_id, action, _user(), comment, expected, key, decision, params=params))

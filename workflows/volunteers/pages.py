@@ -11,9 +11,9 @@ from flask import Blueprint, abort, current_app, flash, make_response, redirect,
 from flask_babel import gettext as _
 from flask_login import current_user, login_required
 from markupsafe import Markup
-from sqlalchemy import and_, func, select
+from sqlalchemy import func, select
 
-from ..access import VIEW_ROLES, can_view, grant_paths, has_role_at
+from ..access import can_view, has_role_at
 from ..engine import audit
 from ..engine.perform import ActionError, perform
 from ..extensions import db
@@ -21,14 +21,15 @@ from ..filling.personal_data import last_four, reveal_number
 from ..filling.submissions import register_decision_panel
 from ..models import Role, ServiceRecord, Submission, Unit, Volunteer, VolunteerMembership, VolunteerYearTotal
 from ..models.units import utcnow
+from . import export, queries
 from .certification import DECISIONS, ROSTER
 from .stars import star_level
 
 bp = Blueprint("volunteers", __name__)
 PAGE = 50
 BOARD = 50
+XLSX = "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet"
 ROW_FIELD = re.compile(r"^roster\[(\d+)\]")
-DIGITS = re.compile(r"^\d{0,3}[\dXx]$")
 
 
 # --- the certifier's step -------------------------------------------------------------------------------------
@@ -118,20 +119,10 @@ def certify(submission_id):
 # --- a unit's volunteers --------------------------------------------------------------------------------------
 
 def _paths():
-    return grant_paths(current_user, *VIEW_ROLES)
+    return queries.visible_paths(current_user)
 
 
-def _within(unit, paths):
-    return any(unit.path.startswith(p) for p in paths)
-
-
-def _star_bounds(level):
-    thresholds = [float(t) for t in current_app.config["STAR_THRESHOLDS"]]
-    if not 0 <= level <= len(thresholds):
-        return None
-    low = thresholds[level - 1] if level else None
-    high = thresholds[level] if level < len(thresholds) else None
-    return low, high
+_within = queries.within
 
 
 @bp.get("/volunteers/")
@@ -141,30 +132,9 @@ def index():
     if not paths:
         abort(403)
     year = utcnow().year
-    in_scope = (select(VolunteerMembership.volunteer_id).join(Unit, Unit.id == VolunteerMembership.unit_id)
-                .where(Unit.in_any_subtree(paths)))
-    stmt = (select(Volunteer, VolunteerYearTotal.hours)
-            .outerjoin(VolunteerYearTotal, and_(VolunteerYearTotal.volunteer_id == Volunteer.id,
-                                                VolunteerYearTotal.year == year))
-            .where(Volunteer.id.in_(in_scope)).order_by(Volunteer.id).limit(PAGE + 1))
     q = (request.args.get("q") or "").strip()[:50]
-    if q:
-        if DIGITS.match(q):  # the last digits of the ID number, matched on the stored mask
-            stmt = stmt.where(Volunteer.id_masked.endswith(q.upper(), autoescape=True))
-        else:
-            stmt = stmt.where(Volunteer.name.contains(q, autoescape=True))
     star = request.args.get("star", type=int)
-    bounds = _star_bounds(star) if star is not None else None
-    if bounds:
-        low, high = bounds
-        if low is not None:
-            stmt = stmt.where(Volunteer.hours_total >= low)
-        if high is not None:
-            stmt = stmt.where(Volunteer.hours_total < high)
-    after = request.args.get("after", type=int)
-    if after:
-        stmt = stmt.where(Volunteer.id > after)
-    found = db.session.execute(stmt).all()
+    found = queries.search(paths, year, q=q, star=star, after=request.args.get("after", type=int), limit=PAGE)
     more = len(found) > PAGE
     found = found[:PAGE]
     units = {}
@@ -182,20 +152,10 @@ def index():
 
 def _visible_volunteer(number):
     """The volunteer, when the viewer holds a role where they serve or at an organiser of their records."""
-    paths = _paths()
-    volunteer = db.session.execute(select(Volunteer).where(Volunteer.number == number)).scalar_one_or_none()
-    if volunteer is None or not paths:
+    seen = queries.visible_volunteer(current_user, number)
+    if seen is None:
         abort(404)
-    serves = db.session.execute(select(func.count()).select_from(VolunteerMembership).join(
-        Unit, Unit.id == VolunteerMembership.unit_id).where(
-        VolunteerMembership.volunteer_id == volunteer.id, Unit.in_any_subtree(paths))).scalar()
-    organised = serves or db.session.execute(select(func.count()).select_from(ServiceRecord).join(
-        Unit, Unit.id == ServiceRecord.organising_unit_id).where(
-        ServiceRecord.volunteer_id == volunteer.id, ServiceRecord.is_current.is_(True),
-        Unit.in_any_subtree(paths))).scalar()
-    if not serves and not organised:
-        abort(404)
-    return volunteer, paths
+    return seen
 
 
 @bp.get("/volunteers/<number>")
@@ -204,15 +164,44 @@ def show(number):
     volunteer, paths = _visible_volunteer(number)
     years = db.session.execute(select(VolunteerYearTotal).where(VolunteerYearTotal.volunteer_id == volunteer.id)
                                .order_by(VolunteerYearTotal.year.desc())).scalars().all()
-    records = db.session.execute(select(ServiceRecord).where(
-        ServiceRecord.volunteer_id == volunteer.id, ServiceRecord.is_current.is_(True))
-        .order_by(ServiceRecord.held_on.desc(), ServiceRecord.id.desc())).scalars().all()
+    records = queries.current_records(volunteer)
     memberships = [m for m in volunteer.memberships if _within(m.unit, paths)]
     return render_template("volunteers/show.html", volunteer=volunteer, years=years, records=records,
                            memberships=memberships, masked=last_four(volunteer.id_masked),
                            stars=star_level(volunteer.hours_total),
                            open_record=lambda r: _within(r.organising_unit, paths),
                            may_reveal=_may_reveal_volunteer(volunteer))
+
+
+# --- the records export ---------------------------------------------------------------------------------------
+
+def _day(name):
+    try:
+        return date.fromisoformat(request.args.get(name) or "")
+    except ValueError:
+        return None
+
+
+@bp.get("/volunteers/records.xlsx")
+@login_required
+def records_export():
+    """The current service records organised by the unit's subtree in the period, for a viewer with a role
+    at that unit; ID numbers as their last four digits."""
+    unit = db.session.get(Unit, request.args.get("unit", type=int) or 0)
+    if unit is None:
+        abort(404)
+    if not queries.within(unit, _paths()):
+        abort(403)
+    start, end = _day("from"), _day("to")
+    if start is None or end is None or start > end:
+        return make_response(_("Give the period as from=YYYY-MM-DD and to=YYYY-MM-DD, from not after to."), 400,
+                             {"Content-Type": "text/plain; charset=utf-8"})
+    response = make_response(export.records_workbook(unit, start, end))
+    response.headers["Content-Type"] = XLSX
+    response.headers["Content-Disposition"] = (f'attachment; filename="service-records-{unit.id}-'
+                                               f'{start.isoformat()}-{end.isoformat()}.xlsx"')
+    response.headers["Cache-Control"] = "private, no-store"
+    return response
 
 
 # --- leaderboards ----------------------------------------------------------------------------------------------
