@@ -137,3 +137,14 @@ def test_show_needs_a_reason_is_audited_shows_the_number_once_and_is_refused_to_
     _no_full_number(_page(client, f"/volunteers/{certified['a']}")[1], A)
     result = app.test_cli_runner().invoke(args=["audit", "verify"])
     assert result.exit_code == 0, result.output
+
+
+def test_the_top_bar_leads_to_the_volunteers_list(app, people, client, login, create_user, city):
+    login("filler.a1")
+    home = client.get("/").get_data(as_text=True)
+    assert 'href="/volunteers/"' in home and "志愿者" in home
+    assert client.get("/volunteers/").status_code == 200
+    client.post("/logout")
+    create_user("nobody", city["a1"])  # an account without any role has no units to look into
+    login("nobody")
+    assert 'href="/volunteers/"' not in client.get("/").get_data(as_text=True)

@@ -294,3 +294,8 @@ def reveal_volunteer(number):
 def init_pages(app):
     register_decision_panel("certify", certify_panel)
     app.register_blueprint(bp)
+
+    @app.context_processor
+    def volunteer_helpers():
+        # The top bar links the volunteers' pages for whoever has units to look into.
+        return {"sees_volunteers": lambda: current_user.is_authenticated and bool(_paths())}
