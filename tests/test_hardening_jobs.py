@@ -13,27 +13,10 @@ from redis import Redis
 from tests import job_kinds  # noqa: F401 - registers the test job kinds
 from workflows import jobs
 from workflows.extensions import db
-from workflows.models import JobRun
+
+from .test_jobs import _row, _wait_for  # one copy of the polling helpers
 
 SETTLE_SECONDS = 30
-
-
-def _row(app, run_id):
-    with app.app_context():
-        db.session.expire_all()
-        run = db.session.get(JobRun, run_id)
-        db.session.expunge(run)
-        return run
-
-
-def _wait_for(predicate, seconds=60, what="condition"):
-    deadline = time.monotonic() + seconds
-    while time.monotonic() < deadline:
-        value = predicate()
-        if value:
-            return value
-        time.sleep(0.2)
-    raise AssertionError(f"timed out waiting for {what}")
 
 
 def _alive(pid):

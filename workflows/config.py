@@ -40,7 +40,7 @@ def _flag(env, name, default):
     raise ConfigError(f"{name}: expected true/false (1/0), got {raw!r}")
 
 
-def _positive_int(env, name, default):
+def _whole_number(env, name, default, minimum):
     raw = env.get(name)
     if raw is None or raw == "":
         return default
@@ -48,22 +48,18 @@ def _positive_int(env, name, default):
         value = int(raw)
     except ValueError:
         raise ConfigError(f"{name}: expected a whole number, got {raw!r}") from None
-    if value <= 0:
-        raise ConfigError(f"{name}: expected a number above 0, got {raw!r}")
+    if value < minimum:
+        wanted = "a number above 0" if minimum == 1 else f"{minimum} or more"
+        raise ConfigError(f"{name}: expected {wanted}, got {raw!r}")
     return value
+
+
+def _positive_int(env, name, default):
+    return _whole_number(env, name, default, 1)
 
 
 def _count(env, name, default):
-    raw = env.get(name)
-    if raw is None or raw == "":
-        return default
-    try:
-        value = int(raw)
-    except ValueError:
-        raise ConfigError(f"{name}: expected a whole number, got {raw!r}") from None
-    if value < 0:
-        raise ConfigError(f"{name}: expected 0 or more, got {raw!r}")
-    return value
+    return _whole_number(env, name, default, 0)
 
 
 DEFAULT_STAR_THRESHOLDS = (100, 300, 600, 1000, 1500)
