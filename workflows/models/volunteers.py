@@ -157,8 +157,31 @@ class Certificate(db.Model):
     remarks: Mapped[str | None] = mapped_column(Text)
     sha256: Mapped[str | None] = mapped_column(String(64))
     job_run_id: Mapped[int | None] = mapped_column(db.ForeignKey("job_run.id"))
+    # Set when the certificate was issued as part of a whole unit's ZIP.
+    batch_id: Mapped[int | None] = mapped_column(db.ForeignKey("certificate_batch.id"), index=True)
     requested_by_id: Mapped[int] = mapped_column(db.ForeignKey("user_account.id"))
     created_at: Mapped[datetime] = mapped_column(default=utcnow)
 
     volunteer: Mapped[Volunteer] = relationship()
+    unit: Mapped[Unit] = relationship()
+
+
+class CertificateBatch(db.Model):
+    """One request for the certificates of every volunteer of a unit over a period, rendered as one ZIP.
+
+    The request fixes the certificates (rows with ``batch_id``) before the job
+    starts, so a retried job renders the same rows again into the same bytes.
+    """
+    __tablename__ = "certificate_batch"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    unit_id: Mapped[int] = mapped_column(db.ForeignKey("unit.id"), index=True)
+    period_from: Mapped[date] = mapped_column()
+    period_to: Mapped[date] = mapped_column()
+    issued_on: Mapped[date] = mapped_column()
+    count: Mapped[int] = mapped_column(default=0)
+    job_run_id: Mapped[int | None] = mapped_column(db.ForeignKey("job_run.id"))
+    requested_by_id: Mapped[int] = mapped_column(db.ForeignKey("user_account.id"))
+    created_at: Mapped[datetime] = mapped_column(default=utcnow)
+
     unit: Mapped[Unit] = relationship()

@@ -4,6 +4,6 @@
 def init_app(app):
     # registry and certification register the effects `register_volunteer`
     # and `certify_service_hours` as they are imported.
-    from . import certificates, certification, pages, registry  # noqa: F401
+    from . import certificate_batches, certificates, certification, pages, registry  # noqa: F401
     pages.init_pages(app)
     certificates.init_app(app)  # the certificate job kind, its request route and /verify/CODE

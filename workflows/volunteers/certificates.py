@@ -44,6 +44,7 @@ JOB_KIND = "volunteer_certificate"
 CODE = re.compile(r"[A-Za-z0-9_-]{16,64}")
 ID_TYPE = "居民身份证"
 RATE_KEY = "wenming_verify_hits"
+CODE_PLACEHOLDER = "CODE"
 
 
 # --- what a certificate says ------------------------------------------------------------------------
@@ -88,13 +89,29 @@ def still_valid(certificate):
     return len(current) == len(counted)
 
 
-def _next_number(unit, year):
-    """Unit code + year + a sequence per unit and year: DA-1-2017-00001."""
+def number_base(unit, year):
+    """(prefix, how many this unit numbered this year): unit code + year + a sequence, DA-1-2017-00001.
+
+    The unit's row is locked first, so two requests at once number one after the other.
+    """
     db.session.execute(select(Unit.id).where(Unit.id == unit.id).with_for_update())
     prefix = f"{unit.code}-{year}-"
     used = db.session.execute(select(func.count()).select_from(Certificate).where(
         Certificate.unit_id == unit.id, Certificate.number.startswith(prefix, autoescape=True))).scalar()
-    return f"{prefix}{used + 1:05d}"
+    return prefix, used
+
+
+def new_certificate(volunteer_id, unit, actor, records, number, period_from, period_to, issued_on, person_in_charge,
+                    officer, contact, remarks, batch_id=None):
+    """The certificate row (added, not committed) counting ``records``, the volunteer's active records."""
+    certificate = Certificate(
+        number=number, code=secrets.token_urlsafe(18), volunteer_id=volunteer_id, unit_id=unit.id,
+        period_from=period_from, period_to=period_to, issued_on=issued_on,
+        hours=sum((Decimal(r.hours) for r in records), Decimal("0")),
+        records=[[r.id, r.record_key, r.version] for r in records], person_in_charge=person_in_charge,
+        officer=officer, contact=contact, remarks=remarks or None, requested_by_id=actor.id, batch_id=batch_id)
+    db.session.add(certificate)
+    return certificate
 
 
 def issue(volunteer, unit, actor, period_from, period_to, person_in_charge, officer, contact, remarks,
@@ -104,13 +121,9 @@ def issue(volunteer, unit, actor, period_from, period_to, person_in_charge, offi
     if not records:
         return None
     issued_on = issued_on or date.today()
-    certificate = Certificate(
-        number=_next_number(unit, issued_on.year), code=secrets.token_urlsafe(18), volunteer_id=volunteer.id,
-        unit_id=unit.id, period_from=period_from, period_to=period_to, issued_on=issued_on,
-        hours=sum((Decimal(r.hours) for r in records), Decimal("0")),
-        records=[[r.id, r.record_key, r.version] for r in records], person_in_charge=person_in_charge,
-        officer=officer, contact=contact, remarks=remarks or None, requested_by_id=actor.id)
-    db.session.add(certificate)
+    prefix, used = number_base(unit, issued_on.year)
+    certificate = new_certificate(volunteer.id, unit, actor, records, f"{prefix}{used + 1:05d}", period_from,
+                                  period_to, issued_on, person_in_charge, officer, contact, remarks)
     db.session.flush()
     return certificate
 
@@ -118,6 +131,11 @@ def issue(volunteer, unit, actor, period_from, period_to, person_in_charge, offi
 def qr_data_uri(url):
     """The QR code of ``url`` as a PNG data: URI (the PDF renderer fetches nothing)."""
     return segno.make(url, error="m", micro=False).png_data_uri(scale=4, border=4)
+
+
+def verify_url_of(base, certificate):
+    """The public check's address: ``base`` is that address for the code ``CODE``."""
+    return base.replace(CODE_PLACEHOLDER, certificate.code)
 
 
 def certificate_html(certificate, verify_url, lang):

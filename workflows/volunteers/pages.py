@@ -13,7 +13,7 @@ from flask_login import current_user, login_required
 from markupsafe import Markup
 from sqlalchemy import func, select
 
-from ..access import can_view, has_role_at
+from ..access import can_view, grant_paths, has_role_at
 from ..engine import audit
 from ..engine.perform import ActionError, perform
 from ..extensions import db
@@ -147,7 +147,8 @@ def index():
     args = {k: v for k, v in request.args.items() if k != "after"}
     return render_template("volunteers/index.html", found=found, units=units, q=q, star=star, year=year,
                            levels=range(len(current_app.config["STAR_THRESHOLDS"]) + 1), star_level=star_level,
-                           last_four=last_four, args=args, next_after=found[-1][0].id if more else None)
+                           last_four=last_four, args=args, next_after=found[-1][0].id if more else None,
+                           may_batch=bool(grant_paths(current_user, Role.CERTIFIER)))
 
 
 def _visible_volunteer(number):
