@@ -8,7 +8,7 @@ from sqlalchemy import func, select
 
 from forms.answers import to_json, validate
 
-from . import personal_data, posted, roster_excel, uploads
+from . import personal_data, posted, roster_excel, roster_people, uploads
 from ..access import VIEW_ROLES, can_view, grant_paths, has_role_at
 from ..extensions import db
 from .form_versions import latest_published
@@ -109,7 +109,7 @@ def _fill(version, unit, submission=None):
         form = posted.build_form(spec, lang, answers=submission.answers if submission else None)
         files = _files_of(spec, submission.answers) if submission else {}
         return render_template("filling/fill.html", version=version, unit=unit, submission=submission,
-                               **posted.page_context(spec, form, lang, files=files))
+                               **_people(spec, form, unit), **posted.page_context(spec, form, lang, files=files))
     action = request.form.get("action", "save")
     formdata = request.form
     imported = None
@@ -148,6 +148,7 @@ def _fill(version, unit, submission=None):
         if errors and outcome is not None:
             flash(_("Please correct the marked fields."), "error")
         return render_template("filling/fill.html", version=version, unit=unit, submission=submission,
+                               **_people(spec, form, unit),
                                **posted.page_context(spec, form, lang, errors=errors, files=stored,
                                                       add_rows=add_rows)), (422 if errors else 200)
     answers = personal_data.protect(spec, to_json(outcome.values))
@@ -181,6 +182,13 @@ def _fill(version, unit, submission=None):
     if action == "submit":
         return redirect(url_for(".show", submission_id=submission.id))
     return redirect(url_for(".edit", submission_id=submission.id))
+
+
+def _people(spec, form, unit):
+    """Which roster rows are the unit's registered volunteers, and where the page asks as numbers are typed."""
+    rule = roster_people.endpoint()
+    return {"people": roster_people.marks(spec, form, unit) if rule else None,
+            "person_lookup": url_for(rule) if rule else None}
 
 
 @bp.route("/forms/<key>/new", methods=["GET", "POST"])

@@ -168,7 +168,42 @@
     addRow(button.getAttribute("data-add-row"));
     refresh();
   });
+  // Whether a typed ID number is a volunteer registered with this unit (asked once per number).
+  var lookupUrl = root.getAttribute("data-person-lookup");
+  var known = {};
+  function markPerson(input) {
+    var m = /^(\w+)-(\d+)-(\w+)$/.exec(input.name || "");
+    if (!lookupUrl || !m || (model.columns[m[1]] || {})[m[3]] !== "id_card") return;
+    var mark = input.closest("td") && input.closest("td").querySelector("[data-person-mark]");
+    if (!mark) return;
+    var number = input.value.trim().toUpperCase();
+    var en = document.documentElement.lang === "en";
+    function show(answer) {
+      mark.textContent = "";
+      if (!answer || !answer.valid) return;
+      if (answer.registered) {
+        mark.textContent = (en ? "Registered" : "已登记") + " · " + answer.name + " · " + answer.number;
+      } else {
+        var span = document.createElement("span");
+        span.className = "muted";
+        span.textContent = en ? "Not registered yet" : "未登记（认证时登记）";
+        mark.appendChild(span);
+      }
+    }
+    if (number.length !== 18) { show(null); return; }
+    if (known[number]) { show(known[number]); return; }
+    var token = root.querySelector('input[name="csrf_token"]');
+    fetch(lookupUrl, {
+      method: "POST", credentials: "same-origin",
+      headers: { "Content-Type": "application/json", "X-CSRFToken": token ? token.value : "" },
+      body: JSON.stringify({ unit: Number(root.getAttribute("data-unit")), number: number })
+    }).then(function (r) { return r.ok ? r.json() : null; })
+      .then(function (answer) { if (answer) known[number] = answer; show(answer); })
+      .catch(function () { show(null); });
+  }
+
   root.addEventListener("change", function (event) {
+    markPerson(event.target);
     if (event.target.matches("[data-remove-row]")) {
       event.target.closest("tr").classList.toggle("row-removed", event.target.checked);
     }
