@@ -23,8 +23,8 @@ from workflows.api import issue_token
 from workflows.demo.city import install_builtin_forms, install_builtin_workflows
 from workflows.engine.perform import perform
 from workflows.extensions import db
-from workflows.models import (ApiToken, AuditEvent, FormVersion, JobRun, RoleGrant, Submission, Unit, User,
-                              Volunteer, WorkflowVersion)
+from workflows.models import (ApiToken, AuditEvent, FormVersion, JobRun, RoleGrant, ServiceRecord, Submission, Unit,
+                              User, Volunteer, WorkflowVersion)
 
 CHANGING = {"POST", "PUT", "PATCH", "DELETE"}
 TOKEN = re.compile(r'name="csrf_token" value="([^"]+)"')
@@ -143,6 +143,7 @@ def world(app, city, create_user, create_unit):
             perform(ids[key], "approve", db.session.get(User, ids["reviewer"]))
         perform(ids["certified"], "certify", db.session.get(User, ids["certifier"]))
         ids["volunteer"] = db.session.execute(select(Volunteer.number)).scalar_one()
+        ids["record"] = db.session.execute(select(ServiceRecord.record_key)).scalar_one()
     return World(app, city, ids, {})
 
 
@@ -176,6 +177,32 @@ def _form_status(key, version):
 def _submission(id_):
     return lambda w: w.read(lambda: (lambda s: (s.state, s.row_version, s.title))(
         db.session.get(Submission, w.ids[id_])))
+
+
+def _record(w):
+    return w.read(lambda: db.session.execute(select(ServiceRecord).where(
+        ServiceRecord.record_key == w.ids["record"], ServiceRecord.is_current.is_(True))).scalar_one())
+
+
+def _asked(w):
+    """The record with a correction waiting for the organiser (asked for once, the first time it is needed)."""
+    record = _record(w)
+    if record.change == "certify":
+        from workflows.volunteers import corrections
+        with w.app.test_request_context():
+            corrections.request_correction(w.ids["record"], db.session.get(User, w.ids["filler"]),
+                                           w.city["a1"], "时长有误")
+        record = _record(w)
+    return record
+
+
+def _answered(w):
+    """Whether the organiser has answered the waiting request (measured once it is waiting)."""
+    return _asked(w).change
+
+
+def _record_versions(w):
+    return w.read(lambda: db.session.execute(select(func.count()).select_from(ServiceRecord)).scalar())
 
 
 @dataclass
@@ -257,6 +284,14 @@ CASES = [
     Case("certificates.request_batch", "certifier.a", lambda w: "/volunteers/certificates/batch",
          lambda w: {"unit_id": w.city["a1"], "period_from": "2017-01-01", "period_to": "2017-12-31",
                     "person_in_charge": "周主任", "officer": "吴经办", "contact": "0558-1234567"}, _count(JobRun)),
+    Case("corrections.ask", "filler.a1", lambda w: f"/volunteers/records/{w.ids['record']}/correction",
+         lambda w: {"expected_version": _record(w).version, "reason": "时长有误"}, _record_versions),
+    Case("corrections.amend", "certifier.a", lambda w: f"/volunteers/records/{w.ids['record']}/amend",
+         lambda w: {"expected_version": _asked(w).version, "hours": "2", "reason": "核实"}, _answered),
+    Case("corrections.refuse", "certifier.a", lambda w: f"/volunteers/records/{w.ids['record']}/refuse",
+         lambda w: {"expected_version": _asked(w).version, "reason": "无误"}, _answered),
+    Case("corrections.revoke", "certifier.a", lambda w: f"/volunteers/records/{w.ids['record']}/revoke",
+         lambda w: {"expected_version": _record(w).version, "reason": "未开展"}, _record_versions),
     # Reads only, but with a typed ID number in its body: a cross-site form must not ask.
     Case("roster_lookup.lookup", "filler.a1", lambda w: "/volunteers/lookup",
          lambda w: {"unit": w.city["a1"], "number": RAW_REPORT["roster"][0]["id_number"]}, None,

@@ -23,6 +23,7 @@ from ..models import Role, ServiceRecord, Submission, Unit, Volunteer, Volunteer
 from ..models.units import utcnow
 from . import export, queries
 from .certification import DECISIONS, ROSTER
+from .record_actions import record_actions
 from .stars import star_level
 
 bp = Blueprint("volunteers", __name__)
@@ -163,6 +164,11 @@ def _visible_volunteer(number):
 @login_required
 def show(number):
     volunteer, paths = _visible_volunteer(number)
+    return render_volunteer(volunteer, paths)
+
+
+def render_volunteer(volunteer, paths, refusal=None, status=200):
+    """The volunteer's page; ``refusal``: a correction form refused, shown by its record with what was typed."""
     years = db.session.execute(select(VolunteerYearTotal).where(VolunteerYearTotal.volunteer_id == volunteer.id)
                                .order_by(VolunteerYearTotal.year.desc())).scalars().all()
     records = queries.current_records(volunteer)
@@ -171,7 +177,8 @@ def show(number):
                            memberships=memberships, masked=last_four(volunteer.id_masked),
                            stars=star_level(volunteer.hours_total),
                            open_record=lambda r: _within(r.organising_unit, paths),
-                           may_reveal=_may_reveal_volunteer(volunteer))
+                           actions=record_actions(volunteer, records, current_user), refusal=refusal or {},
+                           may_reveal=_may_reveal_volunteer(volunteer)), status
 
 
 # --- the records export ---------------------------------------------------------------------------------------
