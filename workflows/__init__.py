@@ -44,10 +44,10 @@ def create_app(config=None):
 
     # The app is the list of its capabilities; each registers its own
     # blueprints, effects, job kinds, periodic jobs and commands.
-    from . import (api, demo, documents, engine, errors, filling, home, jobs, jobs_cli, org, review, schedule,
-                   security_headers, volunteers)
+    from . import (api, assessment, demo, documents, engine, errors, filling, home, jobs, jobs_cli, org, review,
+                   schedule, security_headers, volunteers)
     for part in (jobs, jobs_cli, schedule, errors, security_headers, i18n, home,
-                 org, filling, engine, review, volunteers, documents, api, demo):
+                 org, filling, engine, review, volunteers, assessment, documents, api, demo):
         part.init_app(app)
     return app
 
