@@ -24,7 +24,7 @@ from workflows.demo.city import install_builtin_forms, install_builtin_workflows
 from workflows.engine.perform import perform
 from workflows.extensions import db
 from workflows.models import (ApiToken, AuditEvent, FormVersion, JobRun, RoleGrant, ServiceRecord, Submission, Unit,
-                              User, Volunteer, WorkflowVersion)
+                              UnitScore, User, Volunteer, WorkflowVersion)
 
 CHANGING = {"POST", "PUT", "PATCH", "DELETE"}
 TOKEN = re.compile(r'name="csrf_token" value="([^"]+)"')
@@ -276,6 +276,8 @@ CASES = [
          lambda w: {"reason": "核对名单"}, _count(AuditEvent, AuditEvent.action == "reveal_id")),
     Case("volunteers.reveal_volunteer", "certifier.a", lambda w: f"/volunteers/{w.ids['volunteer']}/reveal",
          lambda w: {"reason": "核实身份"}, _count(AuditEvent, AuditEvent.action == "reveal_id")),
+    Case("scores.recompute_year", "root", lambda w: "/assessment/scores/recompute", lambda w: {"year": "2017"},
+         _count(UnitScore)),
     Case("directory.request_directory", "root", lambda w: "/documents/directory/",
          lambda w: {"unit_id": w.city["a"], "fmt": "xlsx"}, _count(JobRun)),
     Case("certificates.request_certificate", "certifier.a", lambda w: f"/volunteers/{w.ids['volunteer']}/certificates",

@@ -262,6 +262,26 @@ SCHEMAS = {
                        "next_cursor": _nullable({"type": "string", "description": "Pass as cursor for the next "
                                                                                   "page; null on the last."})},
     },
+    "ScoreTable": {
+        "type": "object", "required": ["year", "month", "rules_version", "warning_below", "items"],
+        "properties": {
+            "year": {"type": "integer"}, "month": _nullable({"type": "integer"}),
+            "rules_version": {"type": "integer"}, "warning_below": {"type": "number"},
+            "items": {"type": "array", "items": {
+                "type": "object", "required": ["unit", "rank", "points_year", "warned"],
+                "properties": {
+                    "unit": _ref("Unit"), "rank": {"type": "integer", "minimum": 1},
+                    "points_year": {"type": "number"}, "points_month": {"type": "number"},
+                    "warned": {"type": "boolean", "description": "Below warning_below for the year (黄牌警告)."},
+                    "lines": {"type": "array", "items": {
+                        "type": "object", "required": ["rule", "points", "source", "submission", "obligation"],
+                        "properties": {"rule": {"type": "string"}, "points": {"type": "number"},
+                                       "source": {"type": "string", "enum": ["submission", "records", "obligation"]},
+                                       "submission": _nullable({"type": "integer"}),
+                                       "obligation": _nullable({"type": "string"})}}},
+                }}},
+        },
+    },
     "ServiceRecordItem": {
         "type": "object",
         "required": ["held_on", "activity", "place", "submission", "organising_unit", "hours", "status"],
@@ -458,6 +478,19 @@ PATHS = {
         "responses": {"200": {"description": "The volunteer.", "content": _json(_ref("VolunteerDetail"))},
                       **_errors("401", "404")},
     }},
+    "/api/v1/scores": {"get": {
+        "operationId": "listScores", "summary": "Unit scores for a year (and a month), best first",
+        "description": "Offices see the units under them, others the units where they hold a role. With `unit` "
+                       "and `month`, that unit's lines: every point with its rule and source.",
+        "tags": ["assessment"],
+        "parameters": [
+            _query("year", {"type": "integer", "minimum": 1950, "maximum": 2100}, "The year (default: this year)."),
+            _query("month", {"type": "integer", "minimum": 1, "maximum": 12}, "Also this month's points."),
+            _query("unit", ID, "Only this unit (with month: its lines)."),
+        ],
+        "responses": {"200": {"description": "The table.", "content": _json(_ref("ScoreTable"))},
+                      **_errors("400", "401")},
+    }},
     "/api/v1/queue": {"get": {
         "operationId": "queue", "summary": "Your review queue: what your roles may act on now, oldest first",
         "tags": ["review"],
@@ -504,7 +537,7 @@ def document():
         "servers": [{"url": "/"}],
         "security": [{"bearerAuth": []}, {"session": []}],
         "tags": [{"name": "forms"}, {"name": "submissions"}, {"name": "review"}, {"name": "volunteers"},
-                 {"name": "meta"}],
+                 {"name": "assessment"}, {"name": "meta"}],
         "paths": PATHS,
         "components": {
             "securitySchemes": {

@@ -5,4 +5,7 @@ Each part registers its own blueprints, commands and job kinds here.
 
 
 def init_app(app):
-    from . import periods  # noqa: F401  (shared month arithmetic; registers nothing)
+    from ..commands import add_commands
+    from . import score_cli, score_pages
+    app.register_blueprint(score_pages.bp)
+    add_commands(app, score_cli.scores_cli)

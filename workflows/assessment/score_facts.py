@@ -1,0 +1,80 @@
+"""The facts scores are made of, gathered for a set of months in a few grouped queries.
+
+Which reports count, and in which month: an activity report counts for the
+month of its activity (``Submission.period``, copied from ``held_on``) once
+it has passed review (``COUNTED_REPORT_STATES``); a nomination counts for
+the month it was nominated for (its ``month`` answer) once selected for the
+monthly ten. Certified hours are the current, active service records the
+unit organised, by the activity's date. Obligations come from the
+obligations part (missed and late cells).
+"""
+from collections import defaultdict
+from dataclasses import dataclass, field
+from decimal import Decimal
+
+from sqlalchemy import String, cast, func, select
+
+from ..extensions import db
+from ..models import ServiceRecord, Submission
+
+REPORT_FORM = "activity_report"
+NOMINATION_FORM = "exemplar_nomination"
+COUNTED_REPORT_STATES = ("approved", "certified", "archived", "published")
+NOT_A_FESTIVAL = (None, "", "other")
+
+
+@dataclass
+class UnitFacts:
+    reports: list = field(default_factory=list)       # (submission id, campaign, photos)
+    hours: Decimal = Decimal("0")
+    top_ten: list = field(default_factory=list)       # submission ids
+    missed: list = field(default_factory=list)        # obligation keys
+    late: list = field(default_factory=list)          # (obligation key, submission ids)
+
+
+def _photos(answers):
+    photos = (answers or {}).get("photos")
+    return len(photos) if isinstance(photos, list) else 0
+
+
+def gather(months, unit_ids, obligation_cells):
+    """{(month text, unit id): UnitFacts} for every ``unit_ids`` × ``months``.
+
+    ``obligation_cells(month, unit_ids)`` gives the obligations' cells
+    ({(unit id, obligation key): cell with .status and .sources}).
+    """
+    units = set(unit_ids)
+    texts = [str(m) for m in months]
+    facts = defaultdict(UnitFacts)
+    reports = db.session.execute(
+        select(Submission.id, Submission.unit_id, Submission.period, Submission.campaign, Submission.answers)
+        .where(Submission.form_key == REPORT_FORM, Submission.period.in_(texts),
+               Submission.state.in_(COUNTED_REPORT_STATES))
+        .order_by(Submission.id))
+    for sid, unit_id, period, campaign, answers in reports:
+        if unit_id in units:
+            facts[(period, unit_id)].reports.append((sid, campaign, _photos(answers)))
+    first, last = min(months).first, max(months).last
+    month_of = func.substr(cast(ServiceRecord.held_on, String), 1, 7)
+    hours = db.session.execute(
+        select(ServiceRecord.organising_unit_id, month_of, func.sum(ServiceRecord.hours))
+        .where(ServiceRecord.is_current.is_(True), ServiceRecord.status == "active",
+               ServiceRecord.held_on >= first, ServiceRecord.held_on <= last)
+        .group_by(ServiceRecord.organising_unit_id, month_of))
+    for unit_id, month, total in hours:
+        if unit_id in units and month in texts:
+            facts[(month, unit_id)].hours = Decimal(total or 0)
+    selected = db.session.execute(
+        select(Submission.id, Submission.unit_id, Submission.answers)
+        .where(Submission.form_key == NOMINATION_FORM, Submission.state == "selected").order_by(Submission.id))
+    for sid, unit_id, answers in selected:
+        month = (answers or {}).get("month")
+        if unit_id in units and month in texts:
+            facts[(month, unit_id)].top_ten.append(sid)
+    for month in months:
+        for (unit_id, key), cell in sorted(obligation_cells(month, sorted(units)).items()):
+            if cell.status == "missing":
+                facts[(str(month), unit_id)].missed.append(key)
+            elif cell.status == "late":
+                facts[(str(month), unit_id)].late.append((key, list(cell.sources)))
+    return facts
