@@ -233,3 +233,17 @@ def test_the_api_gives_the_table_and_a_units_lines(app, world, client, create_us
     assert client.get("/api/v1/scores?year=3000", headers=headers).status_code == 400
     assert client.get(f"/api/v1/scores?year=2017&unit={world['city']['b1']}", headers=headers
                       ).get_json()["items"] == []
+
+
+def test_the_periodic_job_refreshes_last_month_and_this_month(app, world):
+    with app.app_context():
+        _submission(world, "a1", "activity_report", "approved", "2017-02", "other")
+        _submission(world, "a1", "activity_report", "approved", "2017-03", "other")
+        _submission(world, "a1", "activity_report", "approved", "2017-01", "other")
+        db.session.commit()
+        written = scores.recompute_recent(None, today=date(2017, 3, 20))
+        version = scores.current_version().id
+        months = sorted({s.month for s in db.session.execute(select(UnitScore)).scalars()})
+        assert months == ["2017-02", "2017-03"] and written["scores"] == 2 * len(
+            scores.participating_units(load_scoring(RULES)))
+        assert _total(version, world["city"]["a1"], "2017-02") == Decimal("2.00")

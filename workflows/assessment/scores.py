@@ -13,9 +13,10 @@ from pathlib import Path
 from sqlalchemy import delete, func, insert, select
 
 from ..extensions import db
+from ..jobs import job_kind
 from ..models import ScoreLine, ScoringVersion, Unit, UnitScore
 from ..models.units import utcnow
-from .periods import months_of
+from .periods import Month, months_of
 from .score_facts import NOT_A_FESTIVAL, gather
 from .scoring_rules import load_scoring
 
@@ -157,3 +158,16 @@ def year_table(year, version_row, unit_ids=None):
             rank, previous = index + 1, points
         table.append(Standing(rank, unit_id, points, points < threshold))
     return table
+
+
+@job_kind("recompute_scores", retries=1, timeout=600)
+def recompute_recent(ctx, today=None):
+    """The periodic refresh: last month's and this month's scores, from the facts as they stand now.
+
+    Older months change only when someone recomputes them (a new rules
+    version, a late correction), so a closed year's table stays put.
+    """
+    this = Month.of(today or utcnow().date())
+    written = recompute([this.previous(), this])
+    db.session.commit()
+    return written
