@@ -32,11 +32,6 @@ class UnitFacts:
     late: list = field(default_factory=list)          # (obligation key, submission ids)
 
 
-def _photos(answers):
-    photos = (answers or {}).get("photos")
-    return len(photos) if isinstance(photos, list) else 0
-
-
 def gather(months, unit_ids, obligation_cells):
     """{(month text, unit id): UnitFacts} for every ``unit_ids`` × ``months``.
 
@@ -46,14 +41,16 @@ def gather(months, unit_ids, obligation_cells):
     units = set(unit_ids)
     texts = [str(m) for m in months]
     facts = defaultdict(UnitFacts)
+    # Counted in the database: the answers (rosters, long texts) never travel for a number.
+    photos = func.coalesce(func.json_array_length(Submission.answers["photos"]), 0)
     reports = db.session.execute(
-        select(Submission.id, Submission.unit_id, Submission.period, Submission.campaign, Submission.answers)
+        select(Submission.id, Submission.unit_id, Submission.period, Submission.campaign, photos)
         .where(Submission.form_key == REPORT_FORM, Submission.period.in_(texts),
                Submission.state.in_(COUNTED_REPORT_STATES))
         .order_by(Submission.id))
-    for sid, unit_id, period, campaign, answers in reports:
+    for sid, unit_id, period, campaign, count in reports:
         if unit_id in units:
-            facts[(period, unit_id)].reports.append((sid, campaign, _photos(answers)))
+            facts[(period, unit_id)].reports.append((sid, campaign, int(count)))
     first, last = min(months).first, max(months).last
     month_of = func.substr(cast(ServiceRecord.held_on, String), 1, 7)
     hours = db.session.execute(
@@ -64,12 +61,13 @@ def gather(months, unit_ids, obligation_cells):
     for unit_id, month, total in hours:
         if unit_id in units and month in texts:
             facts[(month, unit_id)].hours = Decimal(total or 0)
+    nominated_for = Submission.answers["month"].as_string()
     selected = db.session.execute(
-        select(Submission.id, Submission.unit_id, Submission.answers)
-        .where(Submission.form_key == NOMINATION_FORM, Submission.state == "selected").order_by(Submission.id))
-    for sid, unit_id, answers in selected:
-        month = (answers or {}).get("month")
-        if unit_id in units and month in texts:
+        select(Submission.id, Submission.unit_id, nominated_for)
+        .where(Submission.form_key == NOMINATION_FORM, Submission.state == "selected", nominated_for.in_(texts))
+        .order_by(Submission.id))
+    for sid, unit_id, month in selected:
+        if unit_id in units:
             facts[(month, unit_id)].top_ten.append(sid)
     for month in months:
         for (unit_id, key), cell in sorted(obligation_cells(month, sorted(units)).items()):
