@@ -23,8 +23,9 @@ from workflows.api import issue_token
 from workflows.demo.city import install_builtin_forms, install_builtin_workflows
 from workflows.engine.perform import perform
 from workflows.extensions import db
-from workflows.models import (ApiToken, AuditEvent, FormVersion, JobRun, RoleGrant, ServiceRecord, Submission, Unit,
-                              UnitScore, User, Volunteer, WorkflowVersion)
+from workflows.assessment.campaigns.plans import generate as generate_campaigns
+from workflows.models import (ApiToken, AuditEvent, Campaign, FormVersion, JobRun, RoleGrant, ServiceRecord, Submission,
+                              Unit, UnitScore, User, Volunteer, WorkflowVersion)
 
 CHANGING = {"POST", "PUT", "PATCH", "DELETE"}
 TOKEN = re.compile(r'name="csrf_token" value="([^"]+)"')
@@ -132,6 +133,8 @@ def world(app, city, create_user, create_unit):
         ids["api_token"] = issue_token(db.session.get(User, ids["someone"]), "对接脚本")[0].id
         ids["probe_sha"] = db.session.execute(select(FormVersion.sha256).where(FormVersion.key == "csrf_probe")
                                               ).scalar_one()
+        generate_campaigns(2017)
+        ids["lantern"] = db.session.execute(select(Campaign.id).where(Campaign.key == "lantern")).scalar_one()
         db.session.commit()
     ids["draft"] = _report(app, city, ids["filler"], "draft")
     ids["submitted"] = _report(app, city, ids["filler"], "submitted")
@@ -294,6 +297,15 @@ CASES = [
          lambda w: {"expected_version": _asked(w).version, "reason": "无误"}, _answered),
     Case("corrections.revoke", "certifier.a", lambda w: f"/volunteers/records/{w.ids['record']}/revoke",
          lambda w: {"expected_version": _record(w).version, "reason": "未开展"}, _record_versions),
+    Case("campaigns.generate", "root", lambda w: "/assessment/campaigns/generate?year=2026",
+         lambda w: {}, _count(Campaign, Campaign.year == 2026)),
+    Case("campaigns.new", "root", lambda w: "/assessment/campaigns/new?year=2017",
+         lambda w: {"key": "disability_day", "name_zh": "全国助残日", "node_on": "2017-05-21",
+                    "window_start": "2017-05-14", "window_end": "2017-05-28", "unit_kinds": "community",
+                    "forms": "activity_report"}, _count(Campaign, Campaign.key == "disability_day")),
+    Case("campaigns.edit", "root", lambda w: f"/assessment/campaigns/{w.ids['lantern']}",
+         lambda w: {"name_zh": "元宵节·改", "node_on": "2017-02-11", "window_start": "2017-02-01",
+                    "window_end": "2017-02-20", "forms": "activity_report"}, _get(Campaign, "lantern", "name_zh")),
     # Reads only, but with a typed ID number in its body: a cross-site form must not ask.
     Case("roster_lookup.lookup", "filler.a1", lambda w: "/volunteers/lookup",
          lambda w: {"unit": w.city["a1"], "number": RAW_REPORT["roster"][0]["id_number"]}, None,

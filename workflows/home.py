@@ -1,4 +1,6 @@
 """The home page and the pages that follow a background job."""
+from datetime import date
+
 from flask import Blueprint, abort, jsonify, render_template, send_file, url_for
 from flask_babel import gettext as _
 from flask_login import current_user, login_required
@@ -20,7 +22,26 @@ def index():
     grants = sorted(current_user.grants, key=lambda g: (g.unit.path, g.role))
     notes = db.session.execute(select(Notification).where(Notification.user_id == current_user.id)
                                .order_by(Notification.id.desc()).limit(10)).scalars().all()
-    return render_template("home.html", grants=grants, roles=ROLES, is_admin=is_admin, notes=notes)
+    return render_template("home.html", grants=grants, roles=ROLES, is_admin=is_admin, notes=notes,
+                           due=_due(grants))
+
+
+# Filled in by the assessment package: (unit, today) → what the unit owes this month (or None).
+_due_provider = None
+
+
+def set_due_provider(provider):
+    global _due_provider
+    _due_provider = provider
+
+
+def _due(grants):
+    """What each unit where the person fills forms owes this month, by unit."""
+    if _due_provider is None:
+        return []
+    today = date.today()
+    units = {g.unit.id: g.unit for g in grants if g.role == Role.FILLER.value and g.unit.active}
+    return [(unit, _due_provider(unit, today)) for unit in sorted(units.values(), key=lambda u: u.path)]
 
 
 def _load_job(run_id):

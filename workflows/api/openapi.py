@@ -256,6 +256,30 @@ SCHEMAS = {
             "stars": {"type": "integer", "description": "Star level from the configured thresholds."},
         },
     },
+    "Campaign": {
+        "type": "object",
+        "required": ["key", "year", "name", "node_on", "window_start", "window_end", "theme", "topics",
+                     "unit_kinds", "forms", "lead_unit_ids", "source"],
+        "properties": {
+            "key": {"type": "string", "description": "Stored in a report's theme answer."},
+            "year": {"type": "integer"},
+            "name": {"type": "object", "required": ["zh", "en"],
+                     "properties": {"zh": {"type": "string"}, "en": _nullable({"type": "string"})}},
+            "node_on": {"type": "string", "format": "date"},
+            "window_start": {"type": "string", "format": "date"},
+            "window_end": {"type": "string", "format": "date"},
+            "theme": {"type": "string"},
+            "topics": {"type": "array", "items": {"type": "string"}},
+            "unit_kinds": {"type": "array", "items": {"type": "string"}},
+            "forms": {"type": "array", "items": {"type": "string"}},
+            "lead_unit_ids": {"type": "array", "items": {"type": "integer"}},
+            "source": {"type": "string", "enum": ["generated", "office"]},
+        },
+    },
+    "CampaignList": {
+        "type": "object", "required": ["year", "campaigns"],
+        "properties": {"year": {"type": "integer"}, "campaigns": {"type": "array", "items": _ref("Campaign")}},
+    },
     "VolunteerPage": {
         "type": "object", "required": ["items", "next_cursor"],
         "properties": {"items": {"type": "array", "items": _ref("VolunteerSummary")},
@@ -491,6 +515,21 @@ PATHS = {
         "responses": {"200": {"description": "The table.", "content": _json(_ref("ScoreTable"))},
                       **_errors("400", "401")},
     }},
+    "/api/v1/campaigns": {"get": {
+        "operationId": "listCampaigns", "summary": "A year's campaigns (节点), by node date",
+        "description": "Empty until the year's plan is generated (flask campaigns generate YEAR, or the office's "
+                       "page).", "tags": ["campaigns"],
+        "parameters": [_query("year", {"type": "integer", "minimum": 1950, "maximum": 2100},
+                              "The year (default: this year).")],
+        "responses": {"200": {"description": "The year's campaigns.", "content": _json(_ref("CampaignList"), {
+            "year": 2026, "campaigns": [{
+                "key": "lantern", "year": 2026, "name": {"zh": "元宵节", "en": "Lantern Festival"},
+                "node_on": "2026-03-03", "window_start": "2026-02-24", "window_end": "2026-03-10",
+                "theme": "我们的节日·元宵", "topics": ["warmth"],
+                "unit_kinds": ["civilized_unit", "community", "volunteer_org", "team"],
+                "forms": ["activity_report"], "lead_unit_ids": [], "source": "generated"}]})},
+                      **_errors("400", "401")},
+    }},
     "/api/v1/queue": {"get": {
         "operationId": "queue", "summary": "Your review queue: what your roles may act on now, oldest first",
         "tags": ["review"],
@@ -537,7 +576,7 @@ def document():
         "servers": [{"url": "/"}],
         "security": [{"bearerAuth": []}, {"session": []}],
         "tags": [{"name": "forms"}, {"name": "submissions"}, {"name": "review"}, {"name": "volunteers"},
-                 {"name": "assessment"}, {"name": "meta"}],
+                 {"name": "assessment"}, {"name": "campaigns"}, {"name": "meta"}],
         "paths": PATHS,
         "components": {
             "securitySchemes": {

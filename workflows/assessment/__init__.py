@@ -7,7 +7,8 @@ Each part registers its own blueprints, commands and job kinds here.
 def init_app(app):
     from ..commands import add_commands
     from ..schedule import register_periodic
-    from . import score_cli, score_pages, scores  # scores registers its job kind
+    from . import campaigns, score_cli, score_pages, scores  # scores registers its job kind
     register_periodic("recompute_scores")
     app.register_blueprint(score_pages.bp)
     add_commands(app, score_cli.scores_cli)
+    campaigns.init_app(app)

@@ -1,4 +1,5 @@
 """The demo city: Fuyang's public structure from the notice, with a user for every role."""
+from datetime import date
 from pathlib import Path
 
 import yaml
@@ -6,6 +7,7 @@ from sqlalchemy import select
 
 from forms.definition import load_definition
 
+from ..assessment.campaigns.plans import generate as generate_campaigns
 from ..engine.definition import load_workflow
 from ..extensions import db
 from ..filling.form_versions import newest_released
@@ -83,6 +85,9 @@ def seed_demo():
         _user(f"{low}.team", f"{team.name}填报员", team, (Role.FILLER, team))
     install_builtin_forms()
     install_builtin_workflows()
+    # The demo's campaigns: this year's plan and 2017's (the notice's year, where the demo reports sit).
+    for year in sorted({2017, date.today().year}):
+        generate_campaigns(year)
     db.session.commit()
     return city
 
