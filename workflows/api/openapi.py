@@ -496,12 +496,12 @@ PATHS = {
         "responses": {"200": {"description": "The volunteer.", "content": _json(_ref("VolunteerDetail"))},
                       **_errors("401", "404")},
     }},
-    "/api/v1/ballots/{id}": {"get": {
+    "/api/v1/ballots/{ballot_id}": {"get": {
         "operationId": "getBallot", "summary": "A monthly top-ten ballot: its result and each member's marks",
         "description": "For the office at the ballot's unit and the ballot's panel; anyone else gets 404. A "
                        "ballot past its deadline is closed by this read.",
         "tags": ["ballots"],
-        "parameters": [{"name": "id", "in": "path", "required": True, "schema": ID, "example": 1}],
+        "parameters": [{"name": "ballot_id", "in": "path", "required": True, "schema": ID, "example": 1}],
         "responses": {"200": {"description": "The ballot.", "content": _json(_ref("Ballot"))},
                       **_errors("401", "404")},
     }},
