@@ -24,8 +24,8 @@ from workflows.demo.city import install_builtin_forms, install_builtin_workflows
 from workflows.engine.perform import perform
 from workflows.extensions import db
 from workflows.assessment.campaigns.plans import generate as generate_campaigns
-from workflows.models import (ApiToken, AuditEvent, Campaign, FormVersion, JobRun, RoleGrant, ServiceRecord, Submission,
-                              Unit, UnitScore, User, Volunteer, WorkflowVersion)
+from workflows.models import (ApiToken, AuditEvent, Ballot, BallotMark, Campaign, FormVersion, JobRun, RoleGrant,
+                              ServiceRecord, Submission, Unit, UnitScore, User, Volunteer, WorkflowVersion)
 
 CHANGING = {"POST", "PUT", "PATCH", "DELETE"}
 TOKEN = re.compile(r'name="csrf_token" value="([^"]+)"')
@@ -310,6 +310,65 @@ CASES = [
     Case("roster_lookup.lookup", "filler.a1", lambda w: "/volunteers/lookup",
          lambda w: {"unit": w.city["a1"], "number": RAW_REPORT["roster"][0]["id_number"]}, None,
          answer='"registered":true'),
+]
+
+
+def _ballot(w, status):
+    """A monthly ballot (one nomination from a1, panel: root and two more office people) at ``status``."""
+    key = f"ballot_{status}"
+    if key in w.ids:
+        return w.ids[key]
+    from datetime import timedelta
+    from tests.test_ballots import nominate
+    from workflows.assessment.ballots import ballot as ballots
+    from workflows.models.units import utcnow
+    for name in ("office.b", "office.c"):
+        with w.app.app_context():
+            if db.session.execute(select(User.id).where(User.username == name)).first() is None:
+                from workflows.org.operations import create_user
+                made = create_user(name, name, PASSWORD, db.session.get(Unit, w.city["city"]))
+                db.session.add(RoleGrant(user=made, unit_id=w.city["city"], role="office"))
+                db.session.commit()
+    nominate(w.app, w.city, 1, units=("a1",))
+    with w.app.test_request_context():
+        root = db.session.get(User, w.ids["root"])
+        seat = db.session.get(Unit, w.city["city"])
+        made = ballots.create_ballot(root, seat, {
+            "month": "2017-03", "rule": "score_sum", "picks": "10", "max_score": "10",
+            "deadline": (utcnow() + timedelta(days=3)).strftime("%Y-%m-%d %H:%M")})
+        db.session.commit()
+        ballot_id = made.id
+        if status != "draft":
+            ballots.open_ballot(db.session.get(Ballot, ballot_id), root)
+        if status == "closed":
+            item = db.session.get(Ballot, ballot_id).items[0].id
+            for name in ("root", "office.b", "office.c"):
+                person = db.session.execute(select(User).where(User.username == name)).scalar_one()
+                ballots.record_marks(db.session.get(Ballot, ballot_id), person, {f"item-{item}": "6"})
+    w.ids[key] = ballot_id
+    return ballot_id
+
+
+def _ballot_status(status):
+    return lambda w: (_ballot(w, status), _get(Ballot, f"ballot_{status}", "status")(w))[1]
+
+
+def _ballot_item(w):
+    return w.read(lambda: db.session.get(Ballot, _ballot(w, "open")).items[0].id)
+
+
+CASES += [
+    Case("ballots.create", "root", lambda w: "/assessment/ballots/",
+         lambda w: {"month": "2017-04", "rule": "borda", "picks": "10", "max_score": "10",
+                    "deadline": "2099-01-01 17:00", "panel_mode": "role"}, _count(Ballot)),
+    Case("ballots.open_", "root", lambda w: f"/assessment/ballots/{_ballot(w, 'draft')}/open",
+         lambda w: {"expected_version": 1}, _ballot_status("draft")),
+    Case("ballots.mark", "root", lambda w: f"/assessment/ballots/{_ballot(w, 'open')}/marks",
+         lambda w: {f"item-{_ballot_item(w)}": "7"},
+         lambda w: (_ballot(w, "open"), _count(BallotMark)(w))[1]),
+    Case("ballots.confirm", "root", lambda w: f"/assessment/ballots/{_ballot(w, 'closed')}/confirm",
+         lambda w: {"expected_version": _get(Ballot, _ballot(w, "closed"), "row_version")(w)},
+         _ballot_status("closed")),
 ]
 
 

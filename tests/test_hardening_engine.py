@@ -281,13 +281,13 @@ def test_a_failure_transition_called_decline_loads_and_works(app, people, create
     sid = new_report(app, people, form_key="exemplar_nomination")
     with app.app_context():
         source = db.session.execute(select(WorkflowVersion.source).where(
-            WorkflowVersion.key == "exemplar_review")).scalar_one()
-    renamed = (source.replace("version: 1", "version: 2", 1)
+            WorkflowVersion.key == "exemplar_review", WorkflowVersion.version == 1)).scalar_one()
+    renamed = (source.replace("version: 1", "version: 92", 1)
                .replace("veto: false}", "veto: false, on_fail: decline}")
                .replace("{action: reject, label: {zh: 未入选, en: Not selected}, from: nominated",
                         "{action: decline, label: {zh: 未入选, en: Not selected}, from: nominated"))
     assert "on_fail: decline" in renamed and "action: decline" in renamed
-    _on_version(app, sid, renamed, 2)
+    _on_version(app, sid, renamed, 92)
     with app.test_request_context():
         perform(sid, "nominate", user("reviewer.a"))
         # Two eligible voters, quorum 2: one vote against leaves the quorum out of reach.

@@ -248,9 +248,11 @@ def test_quorum_two_of_three_with_veto(app, people, create_user):
     for name in ("office2", "office3"):
         create_user(name, city["city"], "office")
     with app.test_request_context():
-        exemplar = db.session.execute(select(WorkflowVersion).where(WorkflowVersion.key == "exemplar_review")).scalar_one()
-        vetoing = exemplar.source.replace("veto: false", "veto: true").replace("version: 1", "version: 2", 1)
-        db.session.add(WorkflowVersion(key="exemplar_review", version=2, form_key="exemplar_nomination",
+        # v1 votes by quorum (v2 leaves the selection to the monthly ballot); a vetoing copy as version 91.
+        exemplar = db.session.execute(select(WorkflowVersion).where(WorkflowVersion.key == "exemplar_review",
+                                                                    WorkflowVersion.version == 1)).scalar_one()
+        vetoing = exemplar.source.replace("veto: false", "veto: true").replace("version: 1", "version: 91", 1)
+        db.session.add(WorkflowVersion(key="exemplar_review", version=91, form_key="exemplar_nomination",
                                        sha256="x" * 64, source=vetoing, status="published"))
         db.session.commit()
     # Quorum reached: two approvals of three.
@@ -259,7 +261,7 @@ def test_quorum_two_of_three_with_veto(app, people, create_user):
     with app.test_request_context():
         for submission_id in (first, second):
             db.session.execute(update(Submission).where(Submission.id == submission_id).values(
-                workflow_version_id=select(WorkflowVersion.id).where(WorkflowVersion.version == 2,
+                workflow_version_id=select(WorkflowVersion.id).where(WorkflowVersion.version == 91,
                                                                      WorkflowVersion.key == "exemplar_review")
                 .scalar_subquery()))
             db.session.commit()

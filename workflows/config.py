@@ -152,6 +152,13 @@ def _generated_once(path, make):
     return key
 
 
+def _panel_role(env):
+    role = env.get("BALLOT_PANEL_ROLE") or "office"
+    if role not in ("filler", "certifier", "reviewer", "office", "admin"):
+        raise ConfigError(f"BALLOT_PANEL_ROLE: expected filler, certifier, reviewer, office or admin, got {role!r}")
+    return role
+
+
 def load_config(instance_path, env=None):
     """Return a Flask config mapping read from ``env`` (default: os.environ)."""
     env = os.environ if env is None else env
@@ -176,6 +183,10 @@ def load_config(instance_path, env=None):
         "JOB_TIMEOUT": _positive_int(env, "JOB_TIMEOUT", 600),
         "JOB_RETRIES": _positive_int(env, "JOB_RETRIES", 2),
         "REMINDER_INTERVAL_MINUTES": _positive_int(env, "REMINDER_INTERVAL_MINUTES", 60),
+        # The smallest panel a monthly ballot may open with, and the role (held at the city office) that
+        # makes its panel when no list of people is given.
+        "BALLOT_MIN_PANEL": _positive_int(env, "BALLOT_MIN_PANEL", 3),
+        "BALLOT_PANEL_ROLE": _panel_role(env),
         "SESSION_COOKIE_HTTPONLY": True,
         "SESSION_COOKIE_SAMESITE": "Lax",
         "SESSION_COOKIE_SECURE": https,

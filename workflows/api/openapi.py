@@ -326,6 +326,44 @@ SCHEMAS = {
                                        "description": "The current service records, newest first."}},
         }],
     },
+    "BallotMark": {
+        "type": "object", "required": ["member"],
+        "properties": {"member": {"type": "string", "description": "The member's display name."},
+                       "score": {"type": "integer", "description": "score_sum: the score given (1 … max_score)."},
+                       "rank": {"type": "integer", "description": "borda: the rank given (1 … picks)."}},
+    },
+    "BallotResult": {
+        "type": "object", "required": ["submission", "title", "unit", "place", "points", "selected", "marks"],
+        "properties": {
+            "submission": {"type": "integer"}, "title": {"type": "string"}, "unit": _ref("Unit"),
+            "place": _nullable({"type": "integer", "description": "null while the ballot is open."}),
+            "points": _nullable({"type": "integer", "description": "score_sum: the sum of the scores; borda: "
+                                                                   "rank 1 = picks points … rank picks = 1."}),
+            "selected": _nullable({"type": "boolean", "description": "Among the top picks with at least one "
+                                                                    "point; null while open."}),
+            "marks": {"type": "array", "items": _ref("BallotMark"),
+                      "description": "Every member's marks once closed; while open only your own."},
+        },
+    },
+    "Ballot": {
+        "type": "object",
+        "required": ["id", "month", "status", "rule", "picks", "max_score", "deadline", "tie_break",
+                     "row_version", "members", "confirmed_at", "results"],
+        "properties": {
+            "id": {"type": "integer"}, "month": {"type": "string", "example": "2017-03"},
+            "status": {"type": "string", "enum": ["draft", "open", "closed", "confirmed"]},
+            "rule": {"type": "string", "enum": ["score_sum", "borda"]},
+            "picks": {"type": "integer"}, "max_score": {"type": "integer"}, "deadline": TIME,
+            "tie_break": {"type": "string", "description": "earlier_submission_then_id: equal points go to the "
+                                                          "earlier submission, then the lower submission id."},
+            "row_version": {"type": "integer"},
+            "members": {"type": "array", "items": {"type": "object", "required": ["name", "voted"],
+                                                   "properties": {"name": {"type": "string"},
+                                                                  "voted": {"type": "boolean"}}}},
+            "confirmed_at": _nullable(TIME),
+            "results": {"type": "array", "items": _ref("BallotResult"), "description": "By place once closed."},
+        },
+    },
     "ActionResult": {
         "type": "object", "required": ["submission", "action", "from", "to", "row_version", "decided"],
         "properties": {
@@ -530,6 +568,15 @@ PATHS = {
                 "forms": ["activity_report"], "lead_unit_ids": [], "source": "generated"}]})},
                       **_errors("400", "401")},
     }},
+    "/api/v1/ballots/{ballot_id}": {"get": {
+        "operationId": "getBallot", "summary": "A monthly top-ten ballot: its result and each member's marks",
+        "description": "For the office at the ballot's unit and the ballot's panel; anyone else gets 404. A "
+                       "ballot past its deadline is closed by this read.",
+        "tags": ["ballots"],
+        "parameters": [{"name": "ballot_id", "in": "path", "required": True, "schema": ID, "example": 1}],
+        "responses": {"200": {"description": "The ballot.", "content": _json(_ref("Ballot"))},
+                      **_errors("401", "404")},
+    }},
     "/api/v1/queue": {"get": {
         "operationId": "queue", "summary": "Your review queue: what your roles may act on now, oldest first",
         "tags": ["review"],
@@ -576,7 +623,7 @@ def document():
         "servers": [{"url": "/"}],
         "security": [{"bearerAuth": []}, {"session": []}],
         "tags": [{"name": "forms"}, {"name": "submissions"}, {"name": "review"}, {"name": "volunteers"},
-                 {"name": "assessment"}, {"name": "campaigns"}, {"name": "meta"}],
+                 {"name": "assessment"}, {"name": "campaigns"}, {"name": "ballots"}, {"name": "meta"}],
         "paths": PATHS,
         "components": {
             "securitySchemes": {

@@ -7,8 +7,9 @@ Each part registers its own blueprints, commands and job kinds here.
 def init_app(app):
     from ..commands import add_commands
     from ..schedule import register_periodic
-    from . import campaigns, score_cli, score_pages, scores  # scores registers its job kind
+    from . import ballots, campaigns, score_cli, score_pages, scores  # scores registers its job kind
     register_periodic("recompute_scores")
     app.register_blueprint(score_pages.bp)
     add_commands(app, score_cli.scores_cli)
     campaigns.init_app(app)
+    ballots.init_app(app)  # /assessment/ballots/: the monthly top ten as a ballot

@@ -64,8 +64,9 @@ class WorkflowSpec:
         return next((t for t in self.transitions if state in t.model.from_ and t.action == action), None)
 
     def acting_states(self, role):
-        """States in which ``role`` has something to do."""
-        return sorted({s for t in self.transitions if t.model.by == role for s in t.model.from_})
+        """States in which ``role`` has something to do (by hand: internal transitions are not)."""
+        return sorted({s for t in self.transitions if t.model.by == role and not t.model.internal
+                       for s in t.model.from_})
 
     def when_holds(self, transition, form_spec, answers, today=None):
         if transition.when is None:
@@ -117,6 +118,10 @@ def load_workflow(source, form_spec):
             problem(loc + ("by",), f"unknown role '{transition.by}' (roles: {', '.join(ACTORS)})")
         if transition.approval and transition.approval.mode != "any" and transition.by == "owner":
             problem(loc + ("approval",), "the owner is one person: an approval block needs a role")
+        if transition.internal and (transition.approval and transition.approval.mode != "any"):
+            problem(loc + ("internal",), "an internal transition is done by its procedure: it takes no votes")
+        if transition.internal and transition.by == "owner":
+            problem(loc + ("internal",), "an internal transition needs a role, not the owner")
         for position, name in enumerate(transition.effects):
             if not effects.is_registered(name):
                 problem(loc + ("effects", position), f"unknown effect '{name}' (known: {', '.join(effects.names())})")

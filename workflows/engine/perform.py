@@ -91,7 +91,7 @@ def actions_for(actor, submission, workflow=None):
         return []
     out = []
     for transition in workflow.available(submission.state):
-        if not may_act(actor, transition, submission):
+        if transition.model.internal or not may_act(actor, transition, submission):
             continue
         if transition.model.not_self and submission.created_by_id == actor.id:
             continue
@@ -109,18 +109,22 @@ def _has_voted(submission, actor):
 
 
 def perform(submission_id, action, actor, comment=None, expected_version=None, idempotency_key=None,
-            decision="approve", commit=True, params=None):
+            decision="approve", commit=True, params=None, internal=False):
     """Perform ``action`` on submission ``submission_id`` as ``actor``; returns a Result or raises ActionError.
 
     ``params`` is a dict the engine does not read: it is handed to the
     transition's effects as ``EffectContext.params`` (e.g. a certifier's
     decisions on each roster row). An effect that refuses it raises an
     ActionError, and the whole transition is rolled back.
+
+    ``internal=True`` is for the procedure that owns an ``internal``
+    transition (the monthly ballot's confirmation): only then may one be
+    performed; from the pages and the API it is refused.
     """
     for attempt in range(BUSY_RETRIES):
         try:
             return _perform(submission_id, action, actor, (comment or "").strip() or None, expected_version,
-                            idempotency_key, decision, commit, params or {})
+                            idempotency_key, decision, commit, params or {}, internal)
         except ActionError:
             if idempotency_key:
                 db.session.rollback()  # the claim goes with the refusal: a retry may succeed
@@ -166,7 +170,7 @@ def _claim(actor, key, submission_id, action):
     return claim
 
 
-def _perform(submission_id, action, actor, comment, expected_version, key, decision, commit, params):
+def _perform(submission_id, action, actor, comment, expected_version, key, decision, commit, params, internal=False):
     claim = None
     if key:
         replay = _replay(actor, key, submission_id, action)
@@ -190,6 +194,9 @@ def _perform(submission_id, action, actor, comment, expected_version, key, decis
                   action=action_label(workflow, action),
                   state=workflow.state(submission.state).label.get(_lang())))
         raise NotFound(_("Unknown action “%(action)s”.", action=action))
+    if transition.model.internal and not internal:
+        raise Forbidden(_("“%(action)s” is not done by hand: it follows from its own procedure (such as the "
+                          "monthly ballot).", action=transition.label(_lang())))
     if not may_act(actor, transition, submission):
         raise Forbidden(_("Your roles do not allow “%(action)s” here.", action=transition.label(_lang())))
     if transition.model.not_self and submission.created_by_id == actor.id:

@@ -63,6 +63,10 @@ class Transition(Strict):
     effects: list[str] = []
     due: str | None = None
     approval: Approval | None = None
+    # Done by a procedure of its own (e.g. the monthly ballot's confirmation calls perform with
+    # internal=True), never by hand: no button, no queue lane, refused from the pages and the API.
+    # ``by`` still names the role the person who sets the procedure off must hold.
+    internal: bool = False
 
     coerce_texts = texts("label")
     durations = field_validator("due")(classmethod(lambda cls, v: check_duration(v)))

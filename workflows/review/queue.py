@@ -73,7 +73,7 @@ def lanes(user):
         spec = load_workflow(workflow_version.source, form_version.spec)
         for transition in spec.transitions:
             role = transition.model.by
-            if role not in held:
+            if role not in held or transition.model.internal:  # nothing to do by hand
                 continue
             for state in transition.model.from_:
                 key = (workflow_version.id, state)
