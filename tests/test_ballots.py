@@ -388,3 +388,12 @@ def test_the_api_gives_the_result_and_marks_to_office_and_panel_only(app, people
     client.post("/logout")
     login("reviewer.a")
     assert client.get(f"/api/v1/ballots/{ballot_id}").status_code == 404
+
+
+def test_an_open_quorum_vote_says_how_many_votes_are_missing_and_who_may_vote(app, people, client, login):
+    sid, = nominate(app, people, 1, units=("b1",), version=1)
+    with app.test_request_context():
+        perform(sid, "select", user("office1"))
+    login("office2")
+    page = client.get(f"/submissions/{sid}").get_data(as_text=True)
+    assert "还差 1 票赞成" in page and "此处共有 3 人有权投票" in page

@@ -5,6 +5,7 @@ import sys
 from pathlib import Path
 
 import pytest
+import yaml
 
 ROOT = Path(__file__).resolve().parent.parent
 FORMS = ROOT / "workflows" / "definitions" / "forms"
@@ -92,7 +93,10 @@ def test_workflows_check_uses_the_builtin_forms_without_a_database(flask_cli):
     result = flask_cli("workflows", "check", *paths)
     assert result.returncode == 0, result.output
     assert "Traceback" not in result.output
-    assert result.stdout.splitlines() == [f"ok {p.stem} v1" for p in paths]
+    # One file per published version: exemplar_review_v2.yaml holds exemplar_review v2.
+    versions = [yaml.safe_load(p.read_text(encoding="utf-8")) for p in paths]
+    assert result.stdout.splitlines() == [f"ok {v['key']} v{v['version']}" for v in versions]
+    assert "ok exemplar_review v2" in result.stdout.splitlines()
 
 
 def test_workflows_check_without_a_database_still_finds_a_bad_when(flask_cli, tmp_path):

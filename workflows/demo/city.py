@@ -62,6 +62,10 @@ def seed_demo():
     # certifier filed can still be certified by someone else.
     _user("city.office", "市文明办志愿服务科", city, (Role.OFFICE, city), (Role.REVIEWER, city),
           (Role.CERTIFIER, city))
+    # The monthly top ten's panel: everyone holding the office role at the city office (at least
+    # BALLOT_MIN_PANEL, 3, for a ballot to open).
+    _user("city.office2", "市文明办宣传教育科", city, (Role.OFFICE, city))
+    _user("city.office3", "市文明办精神文明创建科", city, (Role.OFFICE, city))
     for code, area, civilized, communities in DISTRICTS:
         office = _unit(city, UnitKind.OFFICE.value, code, f"{area}文明办")
         low = code.lower()

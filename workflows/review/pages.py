@@ -98,6 +98,8 @@ def vote_missing(votes):
     if votes.get("unreachable"):
         text += " " + _("Only %(eligible)d people may vote here, so the quorum cannot be reached until more "
                         "are eligible; the submission waits.", eligible=votes.get("eligible", 0))
+    elif votes.get("missing"):
+        text += " " + _("%(eligible)d people may vote here.", eligible=votes.get("eligible", 0))
     return text
 
 

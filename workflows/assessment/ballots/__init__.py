@@ -10,3 +10,8 @@ the engine's internal ``select`` / ``not_select`` (exemplar_review v2).
 def init_app(app):
     from . import pages
     app.register_blueprint(pages.bp)
+
+    @app.context_processor
+    def ballot_helpers():
+        # The top bar links the ballots for the city office and for anyone on a ballot's panel.
+        return {"sees_ballots": pages.sees_ballots}

@@ -32,6 +32,16 @@ def ballot_rule(rule):
     return str(RULE_NAMES.get(rule, rule))
 
 
+def sees_ballots():
+    if not current_user.is_authenticated:
+        return False
+    seat = ballots.seat()
+    if seat is not None and ballots.may_manage(current_user, seat):
+        return True
+    return db.session.execute(select(BallotMember.id).where(BallotMember.user_id == current_user.id)
+                              .limit(1)).first() is not None
+
+
 def _seat_or_404():
     seat = ballots.seat()
     if seat is None or not ballots.may_manage(current_user, seat):
@@ -42,12 +52,13 @@ def _seat_or_404():
 def _listing(seat, typed=None, errors=None, status=200):
     mine = db.session.execute(select(Ballot.id).join(BallotMember, BallotMember.ballot_id == Ballot.id)
                               .where(BallotMember.user_id == current_user.id)).scalars().all()
-    rows = db.session.execute(select(Ballot).where((Ballot.unit_id == seat.id) | Ballot.id.in_(mine))
-                              .order_by(Ballot.month.desc())).scalars().all() if seat else []
+    manages = seat is not None and ballots.may_manage(current_user, seat)
+    # The office sees every ballot it holds; a panel member only the ballots they sit on.
+    shown = (Ballot.unit_id == seat.id) | Ballot.id.in_(mine) if manages else Ballot.id.in_(mine)
+    rows = db.session.execute(select(Ballot).where(shown).order_by(Ballot.month.desc())).scalars().all()
     for row in rows:
         ballots.close_if_due(row)
-    return render_template("assessment/ballots.html", ballots=rows, seat=seat,
-                           manages=seat is not None and ballots.may_manage(current_user, seat),
+    return render_template("assessment/ballots.html", ballots=rows, seat=seat, manages=manages,
                            typed=typed or {"rule": "score_sum", "picks": "10", "max_score": "10",
                                            "panel_mode": "role"},
                            errors=errors or {}, min_panel=ballots.min_panel(),
@@ -57,12 +68,9 @@ def _listing(seat, typed=None, errors=None, status=200):
 @bp.get("/")
 @login_required
 def index():
-    seat = ballots.seat()
-    manages = seat is not None and ballots.may_manage(current_user, seat)
-    member = db.session.execute(select(BallotMember.id).where(BallotMember.user_id == current_user.id)).first()
-    if not manages and not member:
+    if not sees_ballots():
         abort(404)
-    return _listing(seat)
+    return _listing(ballots.seat())
 
 
 @bp.post("/")
