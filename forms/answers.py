@@ -12,6 +12,7 @@ from dataclasses import dataclass, field as dc_field
 from datetime import date, datetime
 from decimal import Decimal, InvalidOperation
 
+from . import choice_sources
 from . import idcard
 from .messages import message
 
@@ -322,7 +323,7 @@ class _Run:
                 self.custom_error(path, text)
 
     def allowed_choices(self, spec, values):
-        items = spec.choices or []
+        items = spec.choices_for(values)
         rule = spec.model.choice_filter
         if rule:
             items = [c for c in items if all(c.attribute(attr) == values.get(target) for attr, target in rule.items())]
@@ -343,12 +344,35 @@ def validate(spec, raw, language="zh", today=None, strict=True):
     for path in run.hidden:
         if "[" not in path:
             values.pop(path, None)
+    _pin_labels(spec, values)
     for spec in spec.fields:
         if spec.type == "repeat" and spec.path not in run.hidden:
             for row in values.get(spec.name) or []:
                 for key in [k for k, v in row.items() if v is None]:
                     del row[key]
     return Outcome(values=values, errors=run.errors, hidden=run.hidden)
+
+
+PINNED = "_labels"
+
+
+def _pin_labels(spec, values):
+    """A choice from data keeps the label it had when chosen: a later rename leaves the report as it was."""
+    labels = {}
+    for field_spec in spec.fields:
+        if getattr(field_spec.model, "choices_from", None) is None or values.get(field_spec.name) in (None, ""):
+            continue
+        item = next((c for c in field_spec.choices or [] if c.value == values[field_spec.name]), None)
+        if item is None:
+            continue
+        label = {"zh": item.label.zh, "en": item.label.en or item.label.zh}
+        source = field_spec.model.choices_from
+        window = choice_sources.window_holding(item, values.get(source.open_on)) if source.open_on else None
+        if window is not None:  # the name of the very campaign whose window holds the date
+            label = (item.attribute("names") or [])[(item.attribute("windows") or []).index(window)] or label
+        labels[field_spec.name] = label
+    if labels:
+        values[PINNED] = labels
 
 
 def to_json(values):

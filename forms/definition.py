@@ -12,6 +12,7 @@ from functools import lru_cache
 import yaml
 from pydantic import ValidationError
 
+from . import choice_sources
 from .expressions import ExpressionError, compile_expression
 from .schema import FIELD_TYPES, FormSchema
 from .source import MAX_SOURCE, DefinitionError, Loader as _Loader, Problem, check_nesting, check_size
@@ -40,13 +41,33 @@ class FieldSpec:
     required_if: object = None
     constraints: list = dc_field(default_factory=list)
     calculate: object = None
-    choices: list | None = None
+    fixed_choices: list | None = None
     columns: list["FieldSpec"] = dc_field(default_factory=list)
     calc_columns: list["FieldSpec"] = dc_field(default_factory=list)
 
     @property
     def name(self):
         return self.model.name
+
+    @property
+    def choices(self):
+        """The definition's items, then those its ``choices_from`` source gives now (every window)."""
+        source = getattr(self.model, "choices_from", None)
+        if source is None:
+            return self.fixed_choices
+        return choice_sources.merged(self.fixed_choices, source.source)
+
+    @choices.setter
+    def choices(self, items):
+        self.fixed_choices = items
+
+    def choices_for(self, values):
+        """The items offered given the other answers (``values``): ``open_on``'s date picks the windows."""
+        source = getattr(self.model, "choices_from", None)
+        items = self.choices or []
+        if source is None or source.open_on is None:
+            return items
+        return [c for c in items if choice_sources.is_open(c, values.get(source.open_on))]
 
     @property
     def type(self):
@@ -316,6 +337,11 @@ class _Checker:
                 for attr, target in field.choice_filter.items():
                     if target not in known:
                         self.problem(loc + ("choice_filter", attr), f"unknown name '{target}'")
+            source = getattr(field, "choices_from", None)
+            if source is not None and source.open_on is not None:
+                dates = {f.name for f in self.schema.fields if f.type == "date"}
+                if source.open_on not in dates:
+                    self.problem(loc + ("choices_from", "open_on"), f"'{source.open_on}' is not a date field")
         if field.type in ("image", "file") and field.accept:
             from .files import KNOWN_TYPES
             unknown = [a for a in field.accept if a not in KNOWN_TYPES]

@@ -104,9 +104,17 @@ class BooleanField(FieldBase):
     type: Literal["boolean"]
 
 
+class ChoicesFrom(Strict):
+    """Items added from data at the moment of filling (``forms.choice_sources``)."""
+    source: str = Field(pattern=KEY)
+    # A date field: offer only the items whose opens..closes window holds its value.
+    open_on: str | None = Field(default=None, pattern=NAME)
+
+
 class ChoiceField(FieldBase):
     type: Literal["choice", "multi_choice"]
     choices: str | list[Choice]
+    choices_from: ChoicesFrom | None = None
     widget: Literal["select", "radio", "checkbox"] | None = None
     # {item attribute: field name}: offer only items whose attribute equals that field's value.
     choice_filter: dict[str, str] | None = None

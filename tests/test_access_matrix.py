@@ -123,7 +123,8 @@ class World:
     def upload(self, unit, shade):
         """A photo uploaded for activity_report by the unit's filler, as the web form stores it; returns its token."""
         with self.app.app_context():
-            version = db.session.execute(select(FormVersion).where(FormVersion.key == "activity_report")).scalar_one()
+            version = db.session.execute(select(FormVersion).where(FormVersion.key == "activity_report")
+                                   .order_by(FormVersion.version.desc())).scalars().first()
             stored = uploads.store(FileStorage(io.BytesIO(jpeg(shade)), filename=f"{unit}照片.jpg"),
                                    version.spec.field("photos"), db.session.get(Unit, self.units[unit]),
                                    db.session.get(User, self.users[FILLER_OF[unit]]))

@@ -61,7 +61,8 @@ def bearer(plain, **extra):
 def photo(app, unit_id, user_id):
     """A photo uploaded (as through the web form) for activity_report; returns its reference id."""
     with app.app_context():
-        version = db.session.execute(select(FormVersion).where(FormVersion.key == "activity_report")).scalar_one()
+        version = db.session.execute(select(FormVersion).where(FormVersion.key == "activity_report")
+                                   .order_by(FormVersion.version.desc())).scalars().first()
         stored = uploads.store(FileStorage(io.BytesIO(jpeg()), filename="活动.jpg"), version.spec.field("photos"),
                                db.session.get(Unit, unit_id), db.session.get(User, user_id))
         db.session.commit()
@@ -226,7 +227,7 @@ def test_forms_are_those_open_to_the_callers_units(app, client, people, create_u
     response = conforms(client.get("/api/v1/forms", headers=bearer(people["filler"])), "/api/v1/forms", "get")
     forms = {f["key"]: f for f in response.get_json()["forms"]}
     report = forms["activity_report"]
-    assert report["version"] == 1 and len(report["sha256"]) == 64
+    assert report["version"] == 2 and len(report["sha256"]) == 64
     assert report["title"] == {"zh": "节点主题志愿服务活动报送", "en": "Themed volunteer activity report"}
     assert report["units"] == [{"id": people["city"]["a1"], "name": "A区单位1"}]
     assert client.get("/api/v1/forms", headers=bearer(people["rev_a"])).get_json() == {"forms": []}

@@ -94,7 +94,8 @@ def _report(app, city, filler_id, state_after):
     from forms.answers import to_json, validate
     from workflows.filling.personal_data import protect
     with app.test_request_context():
-        form = db.session.execute(select(FormVersion).where(FormVersion.key == "activity_report")).scalar_one()
+        form = db.session.execute(select(FormVersion).where(FormVersion.key == "activity_report")
+                                   .order_by(FormVersion.version.desc())).scalars().first()
         workflow = db.session.execute(select(WorkflowVersion).where(WorkflowVersion.form_key == "activity_report")
                                       ).scalars().first()
         outcome = validate(form.spec, RAW_REPORT, today=date(2017, 12, 31))

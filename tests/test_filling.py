@@ -252,7 +252,7 @@ def test_builtin_activity_report_through_the_page(app, filler):
     assert response.status_code == 302, errors_of(response)
     stored = only_submission(app)
     assert stored.answers["total_hours"] == 3 and stored.answers["volunteer_count"] == 1
-    assert (stored.form_key, stored.form_version) == ("activity_report", 1) and len(stored.form_sha256) == 64
+    assert (stored.form_key, stored.form_version) == ("activity_report", 2) and len(stored.form_sha256) == 64
 
 
 def _registration(filler, app, number, **extra):

@@ -295,7 +295,8 @@ def test_a_failure_transition_called_decline_loads_and_works(app, people, create
         assert result.body["to"] == "not_selected" and result.body["action"] == "decline"
         assert db.session.get(Submission, sid).state == "not_selected"
         broken = renamed.replace("on_fail: decline", "on_fail: refuse")
-        form = db.session.execute(select(FormVersion).where(FormVersion.key == "exemplar_nomination")).scalar_one()
+        form = db.session.execute(select(FormVersion).where(FormVersion.key == "exemplar_nomination")
+                                   .order_by(FormVersion.version.desc())).scalars().first()
         with pytest.raises(DefinitionError) as caught:
             load_workflow(broken, form.spec)
         assert any(str(p).startswith("transitions[5].approval.on_fail:") and "refuse" in str(p)

@@ -115,8 +115,8 @@ def field_errors(response, field="roster"):
 
 def test_template_downloads_and_reads_back(app, filler):
     page = filler.get("/forms/activity_report/new").get_data(as_text=True)
-    assert 'href="/forms/activity_report/v1/roster.xlsx"' in page and 'value="import_rows:roster"' in page
-    response = filler.get("/forms/activity_report/v1/roster.xlsx")
+    assert 'href="/forms/activity_report/v2/roster.xlsx"' in page and 'value="import_rows:roster"' in page
+    response = filler.get("/forms/activity_report/v2/roster.xlsx")
     assert response.status_code == 200 and response.mimetype == XLSX
     book = load_workbook(io.BytesIO(response.data))
     sheet = book.worksheets[0]
@@ -130,14 +130,14 @@ def test_template_downloads_and_reads_back(app, filler):
     assert keys.sheet_state == "hidden"
     assert [r[0].value for r in keys.iter_rows(min_row=2)] == ["name", "id_number", "phone", "hours"]
     filler.post("/language/en", data={"next": "/"})
-    english = load_workbook(io.BytesIO(filler.get("/forms/activity_report/v1/roster.xlsx").data)).worksheets[0]
+    english = load_workbook(io.BytesIO(filler.get("/forms/activity_report/v2/roster.xlsx").data)).worksheets[0]
     assert [c.value for c in english[1]] == ["Name", "ID number", "Phone", "Hours"]
-    assert filler.get("/forms/activity_report/v1/title.xlsx").status_code == 404
+    assert filler.get("/forms/activity_report/v2/title.xlsx").status_code == 404
     assert filler.get("/forms/activity_report/v9/roster.xlsx").status_code == 404
 
 
 def test_the_template_filled_in_and_uploaded_lands_in_the_roster(app, filler):
-    book = load_workbook(io.BytesIO(filler.get("/forms/activity_report/v1/roster.xlsx").data))
+    book = load_workbook(io.BytesIO(filler.get("/forms/activity_report/v2/roster.xlsx").data))
     sheet = book.worksheets[0]
     for column, value in zip("ABCD", ["张三", id_number(1), "13800000001", 2.5]):
         sheet[f"{column}2"] = value

@@ -38,7 +38,8 @@ def _draft(app, people, unit, roster):
     from sqlalchemy import select
     creator = people["filler"] if unit == "a1" else people["filler_a2"]
     with app.test_request_context():
-        form = db.session.execute(select(FormVersion).where(FormVersion.key == "activity_report")).scalar_one()
+        form = db.session.execute(select(FormVersion).where(FormVersion.key == "activity_report")
+                                   .order_by(FormVersion.version.desc())).scalars().first()
         workflow = db.session.execute(select(WorkflowVersion).where(WorkflowVersion.form_key == "activity_report")
                                       ).scalars().first()
         submission = Submission(definition=form, form_key=form.key, form_version=form.version,

@@ -42,7 +42,8 @@ def test_seed_scale_counts_states_and_audit_trail(app):
         assert states == result["states_added"]
 
         # Pinned to the built-in form and workflow, summary columns filled in.
-        form = db.session.execute(select(FormVersion).where(FormVersion.key == "activity_report")).scalar_one()
+        form = db.session.execute(select(FormVersion).where(FormVersion.key == "activity_report")
+                                   .order_by(FormVersion.version.desc())).scalars().first()
         workflow = db.session.execute(select(WorkflowVersion).where(
             WorkflowVersion.key == "activity_review")).scalar_one()
         submissions = db.session.execute(select(Submission).order_by(Submission.id)).scalars().all()
@@ -87,7 +88,8 @@ def test_seed_scale_counts_states_and_audit_trail(app):
 def test_generated_answers_pass_the_form(app):
     with app.app_context():
         seed_scale(size=SIZE)
-        spec = db.session.execute(select(FormVersion).where(FormVersion.key == "activity_report")).scalar_one().spec
+        spec = db.session.execute(select(FormVersion).where(FormVersion.key == "activity_report")
+                                   .order_by(FormVersion.version.desc())).scalars().first().spec
         for s in db.session.execute(select(Submission).order_by(Submission.id).limit(40)).scalars():
             outcome = validate(spec, reveal(spec, s.answers), strict=True)
             # The generated reports carry no photos (no files are generated); everything else is as the form wants.

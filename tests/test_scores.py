@@ -26,7 +26,8 @@ def world(app, city, create_user):
 
 
 def _submission(world, unit, form_key, state, period=None, campaign=None, photos=0, month=None):
-    form = db.session.execute(select(FormVersion).where(FormVersion.key == form_key)).scalar_one()
+    form = db.session.execute(select(FormVersion).where(FormVersion.key == form_key)
+                                   .order_by(FormVersion.version.desc())).scalars().first()
     answers = {"photos": [{"id": f"p{i}"} for i in range(photos)]}
     if month:
         answers["month"] = month
@@ -44,7 +45,8 @@ def _hours(world, unit, hours, day):
                        birth_month="1990-01", number=f"N{source}", city_id=world["city"]["city"])
     db.session.add(person)
     db.session.flush()
-    form = db.session.execute(select(FormVersion).where(FormVersion.key == "activity_report")).scalar_one()
+    form = db.session.execute(select(FormVersion).where(FormVersion.key == "activity_report")
+                                   .order_by(FormVersion.version.desc())).scalars().first()
     db.session.add(ServiceRecord(record_key=f"k{source}", volunteer_id=person.id, submission_id=source,
                                  form_version_id=form.id, form_version=form.version, roster_row=0,
                                  activity_name="活动", held_on=date.fromisoformat(day), reported_hours=hours,

@@ -61,7 +61,8 @@ def report_answers(form, roster, held_on="2017-03-05", title="学雷锋志愿服
 
 def _new(app, people, form_key, answers_of, unit, creator, path):
     with app.test_request_context():
-        form = db.session.execute(select(FormVersion).where(FormVersion.key == form_key)).scalar_one()
+        form = db.session.execute(select(FormVersion).where(FormVersion.key == form_key)
+                                   .order_by(FormVersion.version.desc())).scalars().first()
         workflow = db.session.execute(select(WorkflowVersion).where(WorkflowVersion.form_key == form_key)
                                       .order_by(WorkflowVersion.version)).scalars().first()
         submission = Submission(definition=form, form_key=form.key, form_version=form.version,

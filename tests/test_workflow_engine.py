@@ -61,7 +61,8 @@ def complete_answers(form):
 def new_report(app, people, form_key="activity_report", unit="a1", state_after="submitted"):
     """A report by filler.a1 moved by the engine up to ``state_after``."""
     with app.test_request_context():
-        form = db.session.execute(select(FormVersion).where(FormVersion.key == form_key)).scalar_one()
+        form = db.session.execute(select(FormVersion).where(FormVersion.key == form_key)
+                                   .order_by(FormVersion.version.desc())).scalars().first()
         workflow = db.session.execute(select(WorkflowVersion).where(WorkflowVersion.form_key == form_key)
                                       .order_by(WorkflowVersion.version)).scalars().first()
         submission = Submission(definition=form, form_key=form.key, form_version=form.version,

@@ -64,7 +64,8 @@ def submission_json(submission, user):
         "state_since": _time(submission.state_since),
         "due_at": _time(submission.due_at),
         "editable": can_edit(user, submission),
-        "answers": personal_data.shown_to(user, submission),
+        # The labels pinned at saving (``_labels``) are the pages' business; the API gives the values.
+        "answers": {k: v for k, v in personal_data.shown_to(user, submission).items() if not k.startswith("_")},
         "actions": _actions(user, submission, workflow),
         "history": history,
     }

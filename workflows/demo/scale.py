@@ -406,7 +406,8 @@ class _Generator:
             last = first
         if theme in THEME_DAYS:
             month, day = THEME_DAYS[theme]
-            held = date(self.year, month, day) + timedelta(days=round(rng.triangular(-10, 7, 0)))
+            # Inside the campaign's window (a week either side of the node), as the form's theme requires.
+            held = date(self.year, month, day) + timedelta(days=round(rng.triangular(-7, 7, 0)))
         else:
             held = first + timedelta(days=rng.randrange((last - first).days + 1))
         return min(max(held, first), last)

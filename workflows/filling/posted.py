@@ -104,10 +104,34 @@ def _display(field_spec, value):
 def build_form(spec, language, formdata=None, answers=None):
     cls = form_class(spec, language)
     if formdata is not None:
-        return cls(formdata=formdata)
-    if answers is None:
-        answers = {f.name: f.model.default for f in spec.fields if f.model.default is not None}
-    return cls(data=refill(spec, answers))
+        form = cls(formdata=formdata)
+    else:
+        if answers is None:
+            answers = {f.name: f.model.default for f in spec.fields if f.model.default is not None}
+        form = cls(data=refill(spec, answers))
+    _current_choices(spec, form, language)
+    return form
+
+
+def _current_choices(spec, form, language):
+    """Items that come from data are read when the page is drawn, not when the form class was built."""
+    year = str(date.today().year)
+    for field_spec in spec.fields:
+        if getattr(field_spec.model, "choices_from", None) is None or field_spec.name not in form._fields:
+            continue
+        items = []
+        for choice in field_spec.choices or []:
+            label = choice.label.get(language)
+            windows = choice.attribute("windows") or []
+            # This year's window in the label (or the latest): readable without the page's script too.
+            shown = next((w for w in windows if w[0].startswith(year)), windows[-1] if windows else None)
+            if shown:
+                label = f"{label}（{shown[0]} – {shown[1]}）" if language.startswith("zh") \
+                    else f"{label} ({shown[0]} – {shown[1]})"
+            items.append((choice.value, label))
+        field = form[field_spec.name]
+        field.choices = ([("", field.choices[0][1])] + items) if field.choices and field.choices[0][0] == "" \
+            else items
 
 
 def page_context(spec, form, language, errors=None, files=None, add_rows=None):
@@ -131,6 +155,12 @@ def client_model(spec):
                              "items": {c.value: {attr: c.attribute(attr) for attr in f.model.choice_filter}
                                        for c in f.choices or []}}
                     for f in spec.fields if f.type in ("choice", "multi_choice") and f.model.choice_filter},
+        # Items from data offered only while a date field's value is inside their window.
+        "windows": {f.name: {"on": f.model.choices_from.open_on,
+                             "items": {c.value: c.attribute("windows") for c in f.choices or []
+                                       if c.attribute("windows")}}
+                    for f in spec.fields if f.type in ("choice", "multi_choice")
+                    and getattr(f.model, "choices_from", None) and f.model.choices_from.open_on},
     }
 
 

@@ -18,7 +18,9 @@ FORM = "activity_report"
 
 
 def campaign_choices():
-    if has_app_context() and "_campaign_choices" in g:
+    if not has_app_context():  # a definition read on its own (checks, comparisons) has only its own list
+        return []
+    if "_campaign_choices" in g:
         return g._campaign_choices
     rows = db.session.execute(select(Campaign).order_by(Campaign.year, Campaign.window_start, Campaign.id)
                               ).scalars().all()
@@ -32,6 +34,5 @@ def campaign_choices():
         item["windows"].append([campaign.window_start.isoformat(), campaign.window_end.isoformat()])
         item["names"].append(item["label"])
     found = list(items.values())
-    if has_app_context():
-        g._campaign_choices = found
+    g._campaign_choices = found
     return found

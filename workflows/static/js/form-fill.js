@@ -122,10 +122,31 @@
     });
   }
 
+  // Choices from data (campaigns) are offered while the date they follow is inside their window.
+  function filterWindows(current) {
+    Object.keys(model.windows || {}).forEach(function (name) {
+      var rule = model.windows[name];
+      var day = current[rule.on] || today;
+      Array.prototype.forEach.call(root.querySelectorAll('[name="' + name + '"]'), function (input) {
+        var options = input.tagName === "SELECT" ? input.options : [input];
+        Array.prototype.forEach.call(options, function (option) {
+          var spans = rule.items[option.value];
+          if (!spans) return;
+          var fits = typeof day === "string" && spans.some(function (span) { return span[0] <= day && day <= span[1]; });
+          option.hidden = !fits;
+          option.disabled = !fits;
+          if (input.tagName !== "SELECT" && input.parentNode) input.parentNode.hidden = !fits;
+          if (!fits && (option.selected || option.checked)) { option.selected = false; option.checked = false; }
+        });
+      });
+    });
+  }
+
   function refresh() {
     var current = values();
     showCalculations(current);
     filterChoices(current);
+    filterWindows(current);
     showColumns(current);
     Object.keys(model.trees).forEach(function (path) {
       var wrap = root.querySelector('[data-visible-if="' + path + '"]');
