@@ -176,6 +176,9 @@ def load_config(instance_path, env=None):
         "JOB_TIMEOUT": _positive_int(env, "JOB_TIMEOUT", 600),
         "JOB_RETRIES": _positive_int(env, "JOB_RETRIES", 2),
         "REMINDER_INTERVAL_MINUTES": _positive_int(env, "REMINDER_INTERVAL_MINUTES", 60),
+        # Monthly obligations: fillers of a unit still missing one are reminded from this many
+        # working days before its deadline (0: on the deadline's day only).
+        "OBLIGATION_REMINDER_DAYS": _count(env, "OBLIGATION_REMINDER_DAYS", 3),
         "SESSION_COOKIE_HTTPONLY": True,
         "SESSION_COOKIE_SAMESITE": "Lax",
         "SESSION_COOKIE_SECURE": https,

@@ -28,6 +28,6 @@ def init_app(app):
     # The resource modules attach their routes and handlers to ``bp`` as they are imported, which has to
     # happen before the blueprint is registered: import them here, first.
     # In the order the single module had them, so the URL map is built as before.
-    from . import errors, openapi, forms, submissions, queue, token_admin, volunteers  # noqa: F401
+    from . import errors, openapi, forms, submissions, queue, token_admin, volunteers, obligations  # noqa: F401
     app.register_blueprint(bp)
     app.register_blueprint(token_admin.bp)

@@ -5,4 +5,5 @@ Each part registers its own blueprints, commands and job kinds here.
 
 
 def init_app(app):
-    from . import periods  # noqa: F401  (shared month arithmetic; registers nothing)
+    from . import obligations, periods  # noqa: F401  (periods: shared month arithmetic; registers nothing)
+    obligations.init_app(app)

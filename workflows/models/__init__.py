@@ -1,4 +1,5 @@
 """Database models; importing this package registers every table."""
+from .assessment_obligations import ObligationReminder, ObligationRuleVersion
 from .forms import FormVersion, StoredFile, Submission
 from .jobs import JobRun, JobState
 from .review import ApiToken, AuditEvent, IdempotencyRecord, Notification, Snapshot, Vote, WorkflowVersion
@@ -6,5 +7,5 @@ from .units import Unit, UnitKind
 from .users import LoginAttempt, Role, RoleGrant, User
 from .volunteers import ServiceRecord, Volunteer, VolunteerMembership, VolunteerNumberSequence, VolunteerYearTotal
 
-__all__ = ["ApiToken", "AuditEvent", "IdempotencyRecord", "Notification", "Snapshot", "Vote", "WorkflowVersion", "FormVersion", "StoredFile", "Submission", "JobRun", "JobState", "LoginAttempt", "Role", "RoleGrant", "Unit", "UnitKind", "User",
+__all__ = ["ObligationReminder", "ObligationRuleVersion", "ApiToken", "AuditEvent", "IdempotencyRecord", "Notification", "Snapshot", "Vote", "WorkflowVersion", "FormVersion", "StoredFile", "Submission", "JobRun", "JobState", "LoginAttempt", "Role", "RoleGrant", "Unit", "UnitKind", "User",
            "ServiceRecord", "Volunteer", "VolunteerMembership", "VolunteerNumberSequence", "VolunteerYearTotal"]
