@@ -300,3 +300,23 @@ def test_the_api_gives_the_callers_units_cells(app, client, town):
     assert client.get("/api/v1/obligations?year=2017&month=13", headers=bearer(filler)).status_code == 400
     assert client.get("/api/v1/obligations?year=2017", headers=bearer(filler)).status_code == 400
     assert client.get("/api/v1/obligations?year=2017&month=3").status_code == 401
+
+
+def test_the_kept_tallies_follow_new_transitions_and_a_fresh_database(app, town, create_unit):
+    """The city-wide table reads tallies kept between requests: a new approval shows at once."""
+    from workflows.assessment.obligations.evaluation import evaluate_grid, participating_units
+    from workflows.assessment.obligations import rules as rules_module
+    in_march(app, town, a1=[("activity_report", "approved", datetime(2017, 3, 20))])
+    with app.app_context():
+        rules = rules_module.current()
+        many = [(u, "civilized_unit") for u in range(10_000, 10_060)]   # more than DIRECT: the kept tallies
+        units = list(participating_units(rules)) + many
+
+        def status(name, key="activity"):
+            return evaluate_grid([MARCH], units, now=AFTER, rules=rules).cells[town.units[name]][(key, "2017-03")].status
+
+        assert status("a1") == "met" and status("a2") == "missing"
+        put(town.units["a2"], town.users["a2"], "activity_report", "approved", datetime(2017, 3, 21))
+        assert status("a2") == "met" and status("a1") == "met"
+        put(town.units["b1"], town.users["b1"], "exemplar_nomination", "submitted", datetime(2017, 3, 22))
+        assert status("b1", "nomination") == "pending"

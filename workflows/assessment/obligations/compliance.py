@@ -12,7 +12,7 @@ from ...extensions import db
 from ...models import Role, Unit, UnitKind
 from ..periods import Month, months_of
 from . import rules as rules_module
-from .evaluation import STATUSES, evaluate_months, participating_units, source_ids
+from .evaluation import STATUSES, evaluate_grid, gc_paused, evaluate_months, participating_units, source_ids
 
 OFFICE_ROLES = (Role.REVIEWER, Role.OFFICE)
 PAGE_SIZE = 50
@@ -69,6 +69,11 @@ def district_of(path, by_id):
 
 
 def build(user, filters, paginate=True, now=None):
+    with gc_paused():
+        return _build(user, filters, paginate, now)
+
+
+def _build(user, filters, paginate, now):
     paths = office_paths(user)
     rules = rules_module.current()
     districts = districts_for(paths)
@@ -83,21 +88,29 @@ def build(user, filters, paginate=True, now=None):
     months = [Month(filters.year, filters.month)] if filters.month else months_of(filters.year)
     units = db.session.execute(select(Unit.id, Unit.kind, Unit.name, Unit.code, Unit.path).where(
         Unit.active.is_(True), Unit.kind.in_(rules.schema.unit_kinds), scope).order_by(Unit.path)).all()
-    cells = evaluate_months(months, [(u.id, u.kind) for u in units], now=now, rules=rules, unit_where=scope,
-                            with_sources=False)
-    per_unit = {}
-    for (unit_id, key, period), cell in cells.items():
-        per_unit.setdefault(unit_id, {})[(key, period)] = cell
+    grid = evaluate_grid(months, [(u.id, u.kind) for u in units], now=now, rules=rules, with_sources=False)
+    per_unit = grid.cells
+    # Every owed cell starts missing; the few cells something counts towards move it to their status.
+    owed = {kind: _count_keys(cells) for kind, cells in grid.blank.items()}
     rollups = {}
     for unit in units:
         district = district_of(unit.path, by_id)
         rollup = rollups.setdefault(district.id if district else 0, Rollup(district=district))
         rollup.units += 1
-        for (key, _), cell in per_unit.get(unit.id, {}).items():
-            counts = rollup.cells.setdefault(key, dict.fromkeys(STATUSES, 0))
+        for key, n in owed[unit.kind].items():
+            counts = rollup.cells.get(key)
+            if counts is None:
+                counts = rollup.cells[key] = dict.fromkeys(STATUSES, 0)
+            counts["missing"] += n
+        for (key, _), cell in grid.filled.get(unit.id, ()):
+            counts = rollup.cells[key]
+            counts["missing"] -= 1
             counts[cell.status] += 1
-    if filters.status:
-        units = [u for u in units if any(c.status == filters.status for c in per_unit.get(u.id, {}).values())]
+    if filters.status == "missing":
+        units = [u for u in units if sum(owed[u.kind].values()) > sum(
+            1 for _, c in grid.filled.get(u.id, ()) if c.status != "missing")]
+    elif filters.status:
+        units = [u for u in units if any(c.status == filters.status for _, c in grid.filled.get(u.id, ()))]
     total = len(units)
     pages = max(1, -(-total // PAGE_SIZE))
     if paginate:
@@ -118,9 +131,15 @@ def build(user, filters, paginate=True, now=None):
                  rollups=ordered, pages=pages)
 
 
+def _count_keys(cells):
+    out = {}
+    for key, _period in cells:
+        out[key] = out.get(key, 0) + 1
+    return out
+
+
 def _with_sources(cell, ids):
-    from dataclasses import replace
-    return replace(cell, sources=ids)
+    return cell._replace(sources=ids)
 
 
 def visible_cells(user, month, roles, now=None):
@@ -132,7 +151,8 @@ def visible_cells(user, month, roles, now=None):
     scope = Unit.in_any_subtree(paths)
     units = db.session.execute(select(Unit.id, Unit.kind, Unit.name).where(
         Unit.active.is_(True), Unit.kind.in_(rules.schema.unit_kinds), scope).order_by(Unit.path)).all()
-    cells = evaluate_months([month], [(u.id, u.kind) for u in units], now=now, rules=rules, unit_where=scope)
+    cells = evaluate_months([month], [(u.id, u.kind) for u in units], now=now, rules=rules,
+                            unit_ids=[u.id for u in units])
     return rules, units, cells
 
 

@@ -16,22 +16,27 @@ belongs to is its ``period`` summary column (an activity report's ``held_on``, a
 ``state_since`` if it has no events, as bulk-imported rows may not). Deadlines end at 23:59:59 of
 the N-th working day of the next month, as the engine's working-day deadlines do.
 """
-from dataclasses import dataclass
-from datetime import datetime, time
 
-from sqlalchemy import and_, case, func, literal, or_, select
+import gc
+from contextlib import contextmanager
+from typing import NamedTuple
+
+from sqlalchemy import and_, or_, select
 
 from ...extensions import db
-from ...models import AuditEvent, Submission, Unit
+from ...models import Submission, Unit
 from ...models.units import utcnow
-from ..periods import Month, due_for
-from . import rules as rules_module
+from ..periods import Month
+from . import rules as rules_module, tallies
+from .evaluation_sql import _deadline, cutoff, grouped_counts  # noqa: F401 (cutoff: part of the API)
 
 STATUSES = ("met", "late", "pending", "missing")
+# Up to this many units are counted by a query of their own; more read the kept tallies.
+DIRECT = 50
 
 
-@dataclass(frozen=True, slots=True)
-class Cell:
+class Cell(NamedTuple):
+    """One unit's standing on one obligation in one month (a tuple: the table makes tens of thousands)."""
     status: str
     count: int            # submissions in a met state, on time or not
     needed: int
@@ -42,47 +47,6 @@ class Cell:
     open: bool = False    # the deadline has not passed yet
     rule_version: int = 0
     rule_sha256: str = ""
-
-
-def cutoff(deadline):
-    return datetime.combine(deadline, time(23, 59, 59))
-
-
-def _deadline(month, obligation):
-    return due_for(month, obligation.due_working_day)
-
-
-def grouped_counts(rules, months, unit_where=None, unit_ids=None):
-    """{(unit_id, form_key, period): (met, on_time, pending)} for ``months``, one grouped query.
-
-    ``unit_where`` is a condition on Unit (joined), ``unit_ids`` a list of ids; either narrows the units.
-    """
-    s, e = Submission, AuditEvent
-    periods = [str(m) for m in months]
-    obligations = rules.obligations
-    met = or_(*[and_(s.form_key == o.form, s.state.in_(o.met)) for o in obligations])
-    waiting = [and_(s.form_key == o.form, s.state.in_(o.pending)) for o in obligations if o.pending]
-    pending = or_(*waiting) if waiting else literal(False)
-    reached_into = or_(*[and_(s.form_key == o.form, e.to_state.in_(o.met)) for o in obligations])
-    deadline = case(*[(and_(s.form_key == o.form, s.period == str(m)), literal(cutoff(_deadline(m, o))))
-                      for o in obligations for m in months], else_=None)
-    inner = (select(s.unit_id.label("unit_id"), s.form_key.label("form_key"), s.period.label("period"),
-                    case((met, 1), else_=0).label("is_met"), case((pending, 1), else_=0).label("is_pending"),
-                    case((and_(met, func.coalesce(func.min(e.at), s.state_since) <= deadline), 1),
-                         else_=0).label("is_on_time"))
-             .select_from(s).outerjoin(e, and_(e.submission_id == s.id, reached_into))
-             .where(s.form_key.in_([o.form for o in obligations]), s.period.in_(periods), or_(met, pending))
-             .group_by(s.id, s.unit_id, s.form_key, s.period, s.state, s.state_since))
-    if unit_where is not None:
-        inner = inner.join(Unit, Unit.id == s.unit_id).where(unit_where)
-    if unit_ids is not None:
-        inner = inner.where(s.unit_id.in_(list(unit_ids)))
-    inner = inner.subquery()
-    query = (select(inner.c.unit_id, inner.c.form_key, inner.c.period, func.sum(inner.c.is_met),
-                    func.sum(inner.c.is_on_time), func.sum(inner.c.is_pending))
-             .group_by(inner.c.unit_id, inner.c.form_key, inner.c.period))
-    return {(u, f, p): (int(m or 0), int(o or 0), int(w or 0))
-            for u, f, p, m, o, w in db.session.execute(query)}
 
 
 def source_ids(rules, months, unit_ids):
@@ -101,20 +65,19 @@ def source_ids(rules, months, unit_ids):
     return {key: tuple(met + waiting) for key, (met, waiting) in out.items()}
 
 
+def status_of(needed, met, on_time, pending):
+    if on_time >= needed:
+        return "met"
+    if met >= needed:
+        return "late"
+    return "pending" if pending else "missing"
+
+
 def cell_of(rules, obligation, month, needed, counts, sources, now):
     met, on_time, pending = counts or (0, 0, 0)
     deadline = _deadline(month, obligation)
-    if on_time >= needed:
-        status = "met"
-    elif met >= needed:
-        status = "late"
-    elif pending:
-        status = "pending"
-    else:
-        status = "missing"
-    return Cell(status=status, count=met, needed=needed, deadline=deadline, sources=sources or (),
-                on_time=on_time, pending=pending, open=now <= cutoff(deadline), rule_version=rules.version,
-                rule_sha256=rules.sha256)
+    return Cell(status_of(needed, met, on_time, pending), met, needed, deadline, sources or (), on_time, pending,
+                now <= cutoff(deadline), rules.version, rules.sha256)
 
 
 def participating_units(rules, unit_ids=None, unit_where=None):
@@ -127,29 +90,92 @@ def participating_units(rules, unit_ids=None, unit_where=None):
     return db.session.execute(query.order_by(Unit.path)).all()
 
 
-def evaluate_months(months, units, now=None, rules=None, unit_where=None, unit_ids=None, with_sources=True):
-    """{(unit_id, obligation_key, "YYYY-MM"): Cell} for ``units`` ((id, kind) pairs) over ``months``.
+class Grid(NamedTuple):
+    cells: dict        # unit_id → {(obligation_key, period): Cell}
+    filled: dict       # unit_id → [((obligation_key, period), Cell)] of the cells something counts towards
+    blank: dict        # unit kind → {(obligation_key, period): Cell}: every cell a unit of that kind owes, empty
 
-    ``unit_where`` / ``unit_ids`` narrow the grouped query to the same units (a range of paths is
-    cheaper than a long IN list); without either it reads every unit's submissions of those months.
+
+@contextmanager
+def gc_paused():
+    """Hold the cyclic garbage collector while tens of thousands of small tuples are built.
+
+    They hold no cycles, but their number alone sets off full collections of everything the process
+    holds, which doubled the city's table time; reference counting frees them as usual.
+    """
+    was = gc.isenabled()
+    gc.disable()
+    try:
+        yield
+    finally:
+        if was:
+            gc.enable()
+
+
+def evaluate_grid(months, units, now=None, rules=None, unit_ids=None, with_sources=True):
+    """The cells of ``units`` ((id, kind) pairs) over ``months``, as a Grid.
+
+    ``unit_ids``, when the caller knows the units are few, counts just theirs with a query of its own.
+    Each unit starts as a copy of its kind's blank cells (one shared "missing" tuple per obligation
+    and month); only the cells something counts towards are built one by one.
     """
     rules = rules or rules_module.current()
     now = now or utcnow()
     months = list(months)
-    counts = grouped_counts(rules, months, unit_where=unit_where, unit_ids=unit_ids)
+    if unit_ids is not None and len(unit_ids) <= DIRECT:
+        counts = grouped_counts(rules, months, unit_ids=unit_ids)
+    else:
+        # Many units: everyone's tallies, kept up to date from the audit trail (tallies.py).
+        counts = tallies.counts(rules, months)
     sources = source_ids(rules, months, [u for u, _ in units]) if with_sources and units else {}
-    out = {}
+    version, sha = rules.version, rules.sha256
+    by_form = {o.form: o for o in rules.obligations}
+    periods = {str(m): m for m in months}
+    timing = {}
     for obligation in rules.obligations:
-        for month in months:
-            period = str(month)
-            for unit_id, kind in units:
+        for period, month in periods.items():
+            deadline = _deadline(month, obligation)
+            timing[(obligation.key, period)] = (deadline, now <= cutoff(deadline))
+    blank = {}
+    kind_of = {}
+    for unit_id, kind in units:
+        kind_of[unit_id] = kind
+        if kind not in blank:
+            cells = {}
+            for obligation in rules.obligations:
                 needed = rules.needed(obligation, kind)
-                if not needed:
-                    continue
-                key = (unit_id, obligation.form, period)
-                out[(unit_id, obligation.key, period)] = cell_of(
-                    rules, obligation, month, needed, counts.get(key), sources.get(key), now)
-    return out
+                if needed:
+                    for period in periods:
+                        deadline, is_open = timing[(obligation.key, period)]
+                        cells[(obligation.key, period)] = Cell("missing", 0, needed, deadline, (), 0, 0, is_open,
+                                                               version, sha)
+            blank[kind] = cells
+    grid = {unit_id: blank[kind].copy() for unit_id, kind in kind_of.items()}
+    filled = {}
+    for key in (counts.keys() | sources.keys()) if sources else counts.keys():
+        unit_id, form, period = key
+        kind = kind_of.get(unit_id)
+        if kind is None or period not in periods:
+            continue
+        obligation = by_form[form]
+        slot = (obligation.key, period)
+        empty = blank[kind].get(slot)
+        if empty is None:
+            continue            # not owed by this kind
+        met, on_time, pending = counts.get(key) or (0, 0, 0)
+        needed = empty.needed
+        cell = Cell(status_of(needed, met, on_time, pending), met, needed, empty.deadline, sources.get(key, ()),
+                    on_time, pending, empty.open, version, sha)
+        grid[unit_id][slot] = cell
+        filled.setdefault(unit_id, []).append((slot, cell))
+    return Grid(grid, filled, blank)
+
+
+def evaluate_months(months, units, **options):
+    """{(unit_id, obligation_key, "YYYY-MM"): Cell}: ``evaluate_grid`` flattened."""
+    return {(unit_id, key, period): cell
+            for unit_id, cells in evaluate_grid(months, units, **options).cells.items()
+            for (key, period), cell in cells.items()}
 
 
 def evaluate(month, unit_ids=None, now=None):

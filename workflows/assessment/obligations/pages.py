@@ -17,7 +17,8 @@ from ...models import Unit
 from ...models.units import utcnow
 from ...spreadsheets import sheet_title, text_cell, text_row
 from . import charts, compliance
-from .evaluation import STATUSES
+from .evaluation import STATUSES, gc_paused
+from .evaluation_sql import _deadline
 
 bp = Blueprint("compliance", __name__)
 XLSX = "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet"
@@ -82,9 +83,23 @@ def index():
     filters, errors = _filters()
     table = compliance.build(current_user, filters)
     args = {k: v for k, v in request.args.items() if k != "page"}
-    return render_template("assessment/compliance.html", table=table, filters=filters, errors=errors,
-                           statuses=STATUSES, status_labels=STATUS_LABELS, kinds=table.rules.schema.unit_kinds,
-                           kind_labels=UNIT_KINDS, label=_label, args=args, typed=request.args)
+    # A page holds over a thousand cells: everything they repeat is worked out once here.
+    periods = [str(m) for m in table.months]
+    obligations = table.rules.obligations
+    due_texts = {}
+    for obligation in obligations:
+        for month, period in zip(table.months, periods):
+            due_texts[(obligation.key, period)] = _("due %(day)s", day=_deadline(month, obligation).strftime("%m-%d"))
+    with gc_paused():   # over ten thousand small strings; see evaluation.gc_paused
+        return render_template(
+            "assessment/compliance.html", table=table, filters=filters, errors=errors, statuses=STATUSES,
+            status_labels=STATUS_LABELS, kinds=table.rules.schema.unit_kinds, kind_labels=UNIT_KINDS, label=_label,
+            args=args, typed=request.args, periods=periods, obligation_keys=[o.key for o in obligations],
+            obligation_labels={o.key: _label(o.label) for o in obligations},
+            labels={k: str(v) for k, v in STATUS_LABELS.items()},
+            kinds_text={k: str(v) for k, v in UNIT_KINDS.items()}, due_texts=due_texts,
+            submission_url=url_for("submissions.show", submission_id=0)[:-1],
+            unit_url=url_for("compliance.unit_page", unit_id=0)[:-1])
 
 
 @bp.get("/assessment/compliance.xlsx")

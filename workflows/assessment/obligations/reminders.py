@@ -15,9 +15,9 @@ from ...extensions import db
 from ...jobs import job_kind
 from ...models import Notification, ObligationReminder, Role, RoleGrant, User
 from ...models.units import utcnow
-from ..periods import Month, nth_working_day
+from ..periods import Month, due_for, nth_working_day
 from . import rules as rules_module
-from .evaluation import cutoff, due_for, evaluate_months, participating_units
+from .evaluation import cutoff, evaluate_months, participating_units
 
 JOB_KIND = "obligation_reminders"
 

@@ -139,14 +139,18 @@ def check_states(rules):
             problems.append(Problem(format_path(("obligations", index, "form")),
                                     f"no workflow is published for form '{obligation.form}'"))
             continue
-        states = set()
+        states = {}
         for text in sources:
             states.update((yaml.safe_load(text) or {}).get("states", {}))
         for part in ("met", "pending"):
             for position, state in enumerate(getattr(obligation, part)):
+                loc = format_path(("obligations", index, part, position))
                 if state not in states:
-                    problems.append(Problem(format_path(("obligations", index, part, position)),
-                                            f"no workflow of '{obligation.form}' has a state '{state}'"))
+                    problems.append(Problem(loc, f"no workflow of '{obligation.form}' has a state '{state}'"))
+                elif (states[state] or {}).get("edit"):
+                    # Its month could change with no audit event, which the kept tallies rely on.
+                    problems.append(Problem(loc, f"'{state}' can still be edited; only states a submission "
+                                                 "leaves by a transition can count"))
     return problems
 
 
