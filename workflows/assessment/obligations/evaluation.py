@@ -49,15 +49,17 @@ class Cell(NamedTuple):
     rule_sha256: str = ""
 
 
-def source_ids(rules, months, unit_ids):
-    """{(unit_id, form_key, period): (met ids…, pending ids…)} for a page's worth of units."""
+def source_ids(rules, months, unit_ids=None):
+    """{(unit_id, form_key, period): (met ids…, pending ids…)} for a page's worth of units (None: every unit)."""
     s = Submission
     obligations = rules.obligations
     met_states = {o.form: set(o.met) for o in obligations}
     counted = or_(*[and_(s.form_key == o.form, s.state.in_(o.met + o.pending)) for o in obligations])
-    rows = db.session.execute(select(s.id, s.unit_id, s.form_key, s.period, s.state).where(
-        s.form_key.in_([o.form for o in obligations]), s.period.in_([str(m) for m in months]), counted,
-        s.unit_id.in_(list(unit_ids))).order_by(s.id))
+    query = select(s.id, s.unit_id, s.form_key, s.period, s.state).where(
+        s.form_key.in_([o.form for o in obligations]), s.period.in_([str(m) for m in months]), counted)
+    if unit_ids is not None:
+        query = query.where(s.unit_id.in_(list(unit_ids)))
+    rows = db.session.execute(query.order_by(s.id))
     out = {}
     for sid, unit_id, form, period, state in rows:
         met, waiting = out.setdefault((unit_id, form, period), ([], []))
@@ -127,7 +129,8 @@ def evaluate_grid(months, units, now=None, rules=None, unit_ids=None, with_sourc
     else:
         # Many units: everyone's tallies, kept up to date from the audit trail (tallies.py).
         counts = tallies.counts(rules, months)
-    sources = source_ids(rules, months, [u for u, _ in units]) if with_sources and units else {}
+    # Without a list of units the caller wants them all: no long IN list, the grid drops the others.
+    sources = source_ids(rules, months, unit_ids) if with_sources and units else {}
     version, sha = rules.version, rules.sha256
     by_form = {o.form: o for o in rules.obligations}
     periods = {str(m): m for m in months}
