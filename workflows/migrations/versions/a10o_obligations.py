@@ -4,6 +4,9 @@ Revision ID: a10o_obligations
 Revises: f1c4d8e2a7b9
 Create Date: 2026-12-03 14:00:00
 """
+import json
+import re
+
 from alembic import op
 import sqlalchemy as sa
 
@@ -46,6 +49,22 @@ def upgrade():
                               unique=False)
     with op.batch_alter_table('audit_event', schema=None) as batch_op:
         batch_op.create_index('ix_audit_event_reached', ['submission_id', 'to_state', 'at'], unique=False)
+    _backfill_nomination_months()
+
+
+def _backfill_nomination_months():
+    """Nominations saved before the form's summary named ``month`` get their ``period`` from the answer."""
+    bind = op.get_bind()
+    submission = sa.table('submission', sa.column('id', sa.Integer), sa.column('form_key', sa.String),
+                          sa.column('period', sa.String), sa.column('answers', sa.JSON))
+    rows = bind.execute(sa.select(submission.c.id, submission.c.answers).where(
+        submission.c.form_key == 'exemplar_nomination', submission.c.period.is_(None))).all()
+    for sid, answers in rows:
+        if isinstance(answers, str):
+            answers = json.loads(answers)
+        month = (answers or {}).get('month')
+        if isinstance(month, str) and re.fullmatch(r'[0-9]{4}-(0[1-9]|1[0-2])', month):
+            bind.execute(submission.update().where(submission.c.id == sid).values(period=month))
 
 
 def downgrade():
