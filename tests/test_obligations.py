@@ -16,7 +16,7 @@ from workflows.assessment.obligations import evaluate
 from workflows.assessment.obligations.evaluation import cutoff
 from workflows.assessment.obligations.reminders import send_obligation_reminders
 from workflows.assessment.obligations.rules import BUILT_IN, load_rules, store
-from workflows.assessment.periods import Month, due_for
+from workflows.assessment.periods import Month, due_for, nth_working_day
 from workflows.engine import audit
 from workflows.extensions import db
 from workflows.models import (AuditEvent, FormVersion, Notification, ObligationReminder, Submission, Unit,
@@ -177,8 +177,10 @@ def test_a_nomination_belongs_to_the_month_it_names(app, client, town):
 def test_reminders_go_once_to_the_fillers_of_units_still_missing(app, town):
     in_march(app, town, a1=[("activity_report", "approved", datetime(2017, 3, 20))],
              b1=[("activity_report", "submitted", datetime(2017, 3, 28))])
+    first_working_day = nth_working_day(MARCH.next(), 1)    # 3 working days before the 5th: not yet
     with app.app_context():
         assert send_obligation_reminders(None, today=(DEADLINE - timedelta(days=30)).isoformat()) == 0
+        assert send_obligation_reminders(None, today=first_working_day.isoformat()) == 0
         first = send_obligation_reminders(None, today=DEADLINE.isoformat())
         again = send_obligation_reminders(None, today=DEADLINE.isoformat())
         got = {}
@@ -192,6 +194,12 @@ def test_reminders_go_once_to_the_fillers_of_units_still_missing(app, town):
     assert len(got[users["a2"]]) == 2
     assert len(got[users["b1"]]) == 1 and "典型推荐" in got[users["b1"]][0]     # its report is under review
     assert users["rev_a"] not in got and reminders == first
+
+
+def test_the_reminder_days_are_a_setting(app, town):
+    app.config["OBLIGATION_REMINDER_DAYS"] = 4
+    with app.app_context():
+        assert send_obligation_reminders(None, today=nth_working_day(MARCH.next(), 1).isoformat()) > 0
 
 
 # --- pages -----------------------------------------------------------------------------------------------------
