@@ -3,6 +3,8 @@
 Shared by the page, the XLSX export and the charts. Every unit query is restricted by the viewer's
 grant paths (reviewer or office roles): a district office sees only its own units.
 """
+import threading
+from collections import OrderedDict
 from dataclasses import dataclass, field
 
 from sqlalchemy import select
@@ -90,22 +92,8 @@ def _build(user, filters, paginate, now):
         Unit.active.is_(True), Unit.kind.in_(rules.schema.unit_kinds), scope).order_by(Unit.path)).all()
     grid = evaluate_grid(months, [(u.id, u.kind) for u in units], now=now, rules=rules, with_sources=False)
     per_unit = grid.cells
-    # Every owed cell starts missing; the few cells something counts towards move it to their status.
     owed = {kind: _count_keys(cells) for kind, cells in grid.blank.items()}
-    rollups = {}
-    for unit in units:
-        district = district_of(unit.path, by_id)
-        rollup = rollups.setdefault(district.id if district else 0, Rollup(district=district))
-        rollup.units += 1
-        for key, n in owed[unit.kind].items():
-            counts = rollup.cells.get(key)
-            if counts is None:
-                counts = rollup.cells[key] = dict.fromkeys(STATUSES, 0)
-            counts["missing"] += n
-        for (key, _), cell in grid.filled.get(unit.id, ()):
-            counts = rollup.cells[key]
-            counts["missing"] -= 1
-            counts[cell.status] += 1
+    rollups = _rollups(grid, owed, units, by_id)
     if filters.status == "missing":
         units = [u for u in units if sum(owed[u.kind].values()) > sum(
             1 for _, c in grid.filled.get(u.id, ()) if c.status != "missing")]
@@ -116,19 +104,54 @@ def _build(user, filters, paginate, now):
     if paginate:
         start = (min(filters.page, pages) - 1) * PAGE_SIZE
         units = units[start:start + PAGE_SIZE]
+    rows = [(u, district_of(u.path, by_id), per_unit.get(u.id, {})) for u in units]
     if paginate and units:
         found = source_ids(rules, months, [u.id for u in units])
         forms = {o.key: o.form for o in rules.obligations}
-        for unit in units:
-            mine = per_unit.get(unit.id, {})
-            for (key, period), cell in list(mine.items()):
+        for index, (unit, district, cells) in enumerate(rows):
+            mine = dict(cells)      # the grid may be shared with other requests: change a copy
+            for (key, period), cell in cells.items():
                 ids = found.get((unit.id, forms[key], period))
                 if ids:
                     mine[(key, period)] = _with_sources(cell, ids)
-    rows = [(u, district_of(u.path, by_id), per_unit.get(u.id, {})) for u in units]
+            rows[index] = (unit, district, mine)
     ordered = [rollups[d.id] for d in districts if d.id in rollups] + ([rollups[0]] if 0 in rollups else [])
     return Table(rules=rules, filters=filters, months=months, districts=districts, rows=rows, total=total,
                  rollups=ordered, pages=pages)
+
+
+_rollup_lock = threading.Lock()
+_rollups_kept = OrderedDict()
+
+
+def _rollups(grid, owed, units, by_id):
+    """Per district: units, and per obligation the cells in each status (kept while the grid is the same)."""
+    key = (id(grid), tuple((u.id, u.path) for u in units))
+    with _rollup_lock:
+        kept = _rollups_kept.get(key)
+    if kept is not None and kept[0] is grid:
+        return kept[1]
+    rollups = {}
+    for unit in units:
+        district = district_of(unit.path, by_id)
+        rollup = rollups.setdefault(district.id if district else 0, Rollup(district=district))
+        rollup.units += 1
+        # Every owed cell starts missing; the few cells something counts towards move it to their status.
+        for name, n in owed[unit.kind].items():
+            counts = rollup.cells.get(name)
+            if counts is None:
+                counts = rollup.cells[name] = dict.fromkeys(STATUSES, 0)
+            counts["missing"] += n
+        for (name, _), cell in grid.filled.get(unit.id, ()):
+            counts = rollup.cells[name]
+            counts["missing"] -= 1
+            counts[cell.status] += 1
+    with _rollup_lock:
+        _rollups_kept[key] = (grid, rollups)
+        _rollups_kept.move_to_end(key)
+        while len(_rollups_kept) > 16:
+            _rollups_kept.popitem(last=False)
+    return rollups
 
 
 def _count_keys(cells):

@@ -18,6 +18,8 @@ the N-th working day of the next month, as the engine's working-day deadlines do
 """
 
 import gc
+import threading
+from collections import OrderedDict
 from contextlib import contextmanager
 from typing import NamedTuple
 
@@ -33,6 +35,9 @@ from .evaluation_sql import _deadline, cutoff, grouped_counts  # noqa: F401 (cut
 STATUSES = ("met", "late", "pending", "missing")
 # Up to this many units are counted by a query of their own; more read the kept tallies.
 DIRECT = 50
+GRIDS_KEPT = 8
+_grid_lock = threading.Lock()
+_grids = OrderedDict()
 
 
 class Cell(NamedTuple):
@@ -139,6 +144,16 @@ def evaluate_grid(months, units, now=None, rules=None, unit_ids=None, with_sourc
         for period, month in periods.items():
             deadline = _deadline(month, obligation)
             timing[(obligation.key, period)] = (deadline, now <= cutoff(deadline))
+    # The same units over the same kept tallies give the same grid: the city's table is built once per
+    # change anywhere in the trail, not once per request. (Cells are tuples; callers copy a unit's dict
+    # before changing it.)
+    cache_key = None
+    if not sources and counts is tallies.current_object(rules, months):
+        cache_key = (id(counts), sha, tuple(periods), tuple(sorted(timing.items())), tuple(units))
+        with _grid_lock:
+            cached = _grids.get(cache_key)
+        if cached is not None and cached[0] is counts:
+            return cached[1]
     blank = {}
     kind_of = {}
     for unit_id, kind in units:
@@ -171,7 +186,14 @@ def evaluate_grid(months, units, now=None, rules=None, unit_ids=None, with_sourc
                     on_time, pending, empty.open, version, sha)
         grid[unit_id][slot] = cell
         filled.setdefault(unit_id, []).append((slot, cell))
-    return Grid(grid, filled, blank)
+    result = Grid(grid, filled, blank)
+    if cache_key is not None:
+        with _grid_lock:
+            _grids[cache_key] = (counts, result)
+            _grids.move_to_end(cache_key)
+            while len(_grids) > GRIDS_KEPT:
+                _grids.popitem(last=False)
+    return result
 
 
 def evaluate_months(months, units, **options):

@@ -64,6 +64,14 @@ def counts(rules, months):
     return tallies
 
 
+def current_object(rules, months):
+    """The tallies dict last kept for these rules and months (None): lets callers cache what they build on it."""
+    key = (str(db.engine.url), rules.sha256, tuple(str(m) for m in months))
+    with _lock:
+        entry = _entries.get(key)
+    return entry[1] if entry is not None else None
+
+
 def forget():
     with _lock:
         _entries.clear()
