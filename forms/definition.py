@@ -293,7 +293,8 @@ class _Checker:
         if summary is None:
             return
         types = {f.name: f.type for f in fields}
-        wanted = {"campaign": ("choice", "text"), "date": ("date", "datetime"), "title": ("text",)}
+        wanted = {"campaign": ("choice", "text"), "date": ("date", "datetime"), "title": ("text",),
+                  "period": ("text", "choice")}
         for part, allowed in wanted.items():
             name = getattr(summary, part)
             if name is None:
@@ -302,6 +303,8 @@ class _Checker:
                 self.problem(("summary", part), f"unknown name '{name}'")
             elif types[name] not in allowed:
                 self.problem(("summary", part), f"'{name}' is a {types[name]} field; expected {' or '.join(allowed)}")
+        if summary.date and summary.period:
+            self.problem(("summary", "period"), "give the month by date or by period, not both")
 
     def unique(self, fields, loc):
         seen = {}

@@ -179,10 +179,15 @@ FIELD_TYPES = ("text", "textarea", "email", "phone", "id_card", "integer", "deci
 
 
 class Summary(Strict):
-    """Which fields name a submission's campaign, date and title in lists and queues."""
+    """Which fields name a submission's campaign, date and title in lists and queues.
+
+    ``period`` names a text field holding the month (``YYYY-MM``) itself, for a form that has no date
+    field (a monthly nomination); ``date`` gives the month otherwise.
+    """
     campaign: str | None = None
     date: str | None = None
     title: str | None = None
+    period: str | None = None
 
 
 class FormSchema(Strict):

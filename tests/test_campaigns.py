@@ -8,7 +8,8 @@ from sqlalchemy import select
 from workflows.api import issue_token
 from workflows.assessment.campaigns import lunar
 from workflows.assessment.campaigns.nodes import YearOutOfRange, calendar_lines, nodes_for
-from workflows.assessment.campaigns.plans import due_this_month, generate, open_on
+from workflows.assessment.campaigns.plans import generate, open_on
+from workflows.assessment.obligations import due_this_month
 from workflows.assessment.periods import Month, due_for
 from workflows.extensions import db
 from workflows.models import Campaign, Unit, User
@@ -229,8 +230,11 @@ def test_the_home_page_says_what_is_due_this_month(app, people, city):
         unit = db.session.get(Unit, city["a1"])
         due = due_this_month(unit, today)
         assert due["due_on"] == due_for(Month.of(today), 5) and [c.key for c in due["campaigns"]] == ["this_month"]
+        assert [(label.zh, count, needed, status) for label, count, needed, status, _ in due["items"]] == [
+            ("活动报送", 0, 1, "missing"), ("典型推荐", 0, 1, "missing")]
     page = _signed_in(app, "filler.a1").get("/").get_data(as_text=True)
     assert "本月主题活动" in page and due["due_on"].isoformat() in page
+    assert "活动报送：已报 0 / 应报 1" in page and "尚未报送" in page
     assert due["due_on"].isoformat() not in _signed_in(app, "city.office").get("/").get_data(as_text=True)
 
 

@@ -18,7 +18,16 @@ RULES = scores.BUILTIN.read_text(encoding="utf-8")
 
 
 @pytest.fixture
-def world(app, city, create_user):
+def without_obligations():
+    """Rules other than the obligations' own, tested alone: no cell counts as missed or late."""
+    from workflows.assessment import obligations
+    scores.install_obligations(scores._no_obligations)
+    yield
+    scores.install_obligations(obligations.evaluate)
+
+
+@pytest.fixture
+def world(app, city, create_user, without_obligations):
     with app.app_context():
         install_builtin_forms()
         db.session.commit()
@@ -88,10 +97,7 @@ def test_each_rule_gives_its_points_and_names_its_source(app, world):
         scores.install_obligations(lambda month, units: {
             (a2, "nomination"): Cell("missing"), (a1, "report"): Cell("met", plain),
             (a2, "report"): Cell("late", [thin])} if month == MARCH else {})
-        try:
-            written = scores.recompute([MARCH])
-        finally:
-            scores.install_obligations(scores._no_obligations)
+        written = scores.recompute([MARCH])
         version = scores.current_version().id
         # a1: the cap keeps 3 of its 4 reports at 2 points; the festival report with 3 photos +1; top ten +5.
         assert _lines(version, a1) == [
@@ -249,3 +255,19 @@ def test_the_periodic_job_refreshes_last_month_and_this_month(app, world):
         assert months == ["2017-02", "2017-03"] and written["scores"] == 2 * len(
             scores.participating_units(load_scoring(RULES)))
         assert _total(version, world["city"]["a1"], "2017-02") == Decimal("2.00")
+
+
+def test_missed_obligations_come_from_the_obligation_rules(app, city, create_user):
+    """Wired to the real obligations: a unit with a report and no nomination in March loses 5 points for it."""
+    filler = create_user("filler.a1", city["a1"], "filler")
+    world = {"city": city, "filler": filler}
+    with app.app_context():
+        install_builtin_forms()
+        from workflows.demo.city import install_builtin_workflows
+        install_builtin_workflows()
+        _submission(world, "a1", "activity_report", "approved", "2017-03", "other")
+        db.session.commit()
+        scores.recompute([MARCH])
+        lines = _lines(scores.current_version().id, city["a1"])
+        assert ("missed", Decimal("-5.00"), "obligation", None, "nomination") in lines
+        assert not any(line[4] == "activity" and line[0] == "missed" for line in lines)

@@ -187,6 +187,9 @@ def load_config(instance_path, env=None):
         # makes its panel when no list of people is given.
         "BALLOT_MIN_PANEL": _positive_int(env, "BALLOT_MIN_PANEL", 3),
         "BALLOT_PANEL_ROLE": _panel_role(env),
+        # Monthly obligations: fillers of a unit still missing one are reminded from this many
+        # working days before its deadline (0: on the deadline's day only).
+        "OBLIGATION_REMINDER_DAYS": _count(env, "OBLIGATION_REMINDER_DAYS", 3),
         "SESSION_COOKIE_HTTPONLY": True,
         "SESSION_COOKIE_SAMESITE": "Lax",
         "SESSION_COOKIE_SECURE": https,

@@ -29,6 +29,6 @@ def init_app(app):
     # happen before the blueprint is registered: import them here, first.
     # In the order the single module had them, so the URL map is built as before.
     from . import (errors, openapi, forms, submissions, queue, token_admin, volunteers, scores, campaigns,  # noqa: F401
-                   ballots)
+                   ballots, obligations)
     app.register_blueprint(bp)
     app.register_blueprint(token_admin.bp)

@@ -280,6 +280,37 @@ SCHEMAS = {
         "type": "object", "required": ["year", "campaigns"],
         "properties": {"year": {"type": "integer"}, "campaigns": {"type": "array", "items": _ref("Campaign")}},
     },
+    "ObligationCell": {
+        "type": "object",
+        "required": ["unit", "obligation", "status", "count", "on_time", "pending", "needed", "deadline", "open",
+                     "sources"],
+        "properties": {
+            "unit": _ref("Unit"),
+            "obligation": {"type": "string", "description": "The obligation's key in the rules, e.g. activity."},
+            "status": {"type": "string", "enum": ["met", "late", "pending", "missing"],
+                       "description": "met: enough reached a met state by the deadline; late: enough, but after "
+                                      "it; pending: not enough yet, some waiting for review; missing: otherwise."},
+            "count": {"type": "integer", "description": "Submissions of the month in a met state."},
+            "on_time": {"type": "integer", "description": "Of those, the ones that got there by the deadline."},
+            "pending": {"type": "integer", "description": "Submissions waiting for review."},
+            "needed": {"type": "integer", "minimum": 1},
+            "deadline": {"type": "string", "format": "date",
+                         "description": "The N-th working day of the next month (ends 23:59:59)."},
+            "open": {"type": "boolean", "description": "true while the deadline has not passed."},
+            "sources": {"type": "array", "items": {"type": "integer"},
+                        "description": "Submission ids: the met ones, then the pending ones."},
+        },
+    },
+    "ObligationMonth": {
+        "type": "object", "required": ["period", "rules", "items"],
+        "properties": {
+            "period": {"type": "string", "description": "YYYY-MM"},
+            "rules": {"type": "object", "required": ["key", "version", "sha256"],
+                      "properties": {"key": {"type": "string"}, "version": {"type": "integer"},
+                                     "sha256": {"type": "string"}}},
+            "items": {"type": "array", "items": _ref("ObligationCell")},
+        },
+    },
     "VolunteerPage": {
         "type": "object", "required": ["items", "next_cursor"],
         "properties": {"items": {"type": "array", "items": _ref("VolunteerSummary")},
@@ -576,6 +607,24 @@ PATHS = {
         "parameters": [{"name": "ballot_id", "in": "path", "required": True, "schema": ID, "example": 1}],
         "responses": {"200": {"description": "The ballot.", "content": _json(_ref("Ballot"))},
                       **_errors("401", "404")},
+    }},
+    "/api/v1/obligations": {"get": {
+        "operationId": "listObligations", "summary": "One month's obligation cells of your units",
+        "description": "Every unit where you hold a role (a filler: their units; an office: its district or the "
+                       "city), each obligation the rules ask of its kind, as on the compliance page.",
+        "tags": ["assessment"],
+        "parameters": [
+            {"name": "year", "in": "query", "required": True, "example": 2017,
+             "schema": {"type": "integer", "minimum": 2000, "maximum": 2100}},
+            {"name": "month", "in": "query", "required": True, "example": 3,
+             "schema": {"type": "integer", "minimum": 1, "maximum": 12}},
+        ],
+        "responses": {"200": {"description": "The month's cells.", "content": _json(_ref("ObligationMonth"), {
+            "period": "2017-03", "rules": {"key": "monthly_obligations", "version": 1, "sha256": "9f2c…"},
+            "items": [{"unit": {"id": 7, "name": "颍州区文明单位一"}, "obligation": "activity", "status": "met",
+                       "count": 1, "on_time": 1, "pending": 0, "needed": 1, "deadline": "2017-04-08",
+                       "open": False, "sources": [42]}]})},
+                      **_errors("400", "401")},
     }},
     "/api/v1/queue": {"get": {
         "operationId": "queue", "summary": "Your review queue: what your roles may act on now, oldest first",

@@ -7,7 +7,7 @@ read from the stored table; "recompute" (city office) writes it anew.
 from decimal import Decimal
 
 from flask import Blueprint, abort, flash, redirect, render_template, request, url_for
-from flask_babel import gettext as _
+from flask_babel import get_locale, gettext as _
 from flask_login import current_user, login_required
 from sqlalchemy import select
 
@@ -15,6 +15,7 @@ from ..access import grant_paths
 from ..extensions import db
 from ..models import Role, ScoreLine, ScoringVersion, Submission, Unit, UnitScore
 from ..models.units import utcnow
+from .obligations import rules as obligation_rules
 from .periods import Month, months_of
 from .scoring_rules import load_scoring
 from .scores import current_version, recompute, year_table
@@ -112,5 +113,6 @@ def unit(unit_id):
 
 
 def obligation_label(key):
-    """What an obligation is called on a score line."""
-    return key
+    """What an obligation is called on a score line: its label in the rules in force."""
+    found = next((o for o in obligation_rules.current().obligations if o.key == key), None)
+    return found.label.get(get_locale().language) if found else key

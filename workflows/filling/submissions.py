@@ -1,4 +1,5 @@
 """Units fill forms: start a published form, save drafts, submit, list and read submissions."""
+import re
 import uuid
 
 from flask import Blueprint, abort, flash, redirect, render_template, request, send_file, url_for
@@ -69,6 +70,9 @@ def pinned_workflow(form_key):
         .order_by(WorkflowVersion.version.desc()).limit(1)).scalar_one_or_none()
 
 
+PERIOD = re.compile(r"[0-9]{4}-(0[1-9]|1[0-2])")
+
+
 def summarise(submission, spec, values):
     """Copy the fields the definition's ``summary`` names onto the row, for lists and the queue."""
     summary = spec.schema.summary
@@ -81,6 +85,9 @@ def summarise(submission, spec, values):
         submission.title = (values.get(summary.title) or "")[:200] or None
     when = values.get(summary.date) if summary.date else None
     submission.period = when.strftime("%Y-%m") if when else None
+    if summary.period:
+        month = values.get(summary.period)
+        submission.period = month if isinstance(month, str) and PERIOD.fullmatch(month) else None
 
 
 def load_submission(submission_id, editing=False):

@@ -75,6 +75,8 @@ class Submission(db.Model):
         # Covers the queue's filter counts, so they never read the answers.
         db.Index("ix_submission_queue_counts", "workflow_version_id", "state", "unit_id", "campaign", "period",
                  "due_at"),
+        # The monthly obligations: one form's submissions of a range of months, by state and unit.
+        db.Index("ix_submission_obligations", "form_key", "period", "state", "unit_id", "id"),
     )
 
 

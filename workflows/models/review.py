@@ -27,7 +27,9 @@ class WorkflowVersion(db.Model):
 class AuditEvent(db.Model):
     """Append-only: one row per change of a submission, chained by hash per submission."""
     __tablename__ = "audit_event"
-    __table_args__ = (UniqueConstraint("submission_id", "seq", name="uq_audit_event_submission_seq"),)
+    __table_args__ = (UniqueConstraint("submission_id", "seq", name="uq_audit_event_submission_seq"),
+                      # When a submission first reached a state (the monthly obligations' "by the deadline").
+                      db.Index("ix_audit_event_reached", "submission_id", "to_state", "at"))
 
     id: Mapped[int] = mapped_column(primary_key=True)
     submission_id: Mapped[int] = mapped_column(db.ForeignKey("submission.id"))

@@ -4,10 +4,7 @@ from ...commands import add_commands
 
 def init_app(app):
     from forms import choice_sources
-    from . import choices, cli, pages, plans
-    from ... import home
+    from . import choices, cli, pages
     choice_sources.register(choices.SOURCE, choices.campaign_choices)
     app.register_blueprint(pages.bp)
     add_commands(app, cli.campaigns_cli)
-    # The home page says what a filling unit owes this month (replaceable by the obligation rules).
-    home.set_due_provider(plans.due_this_month)

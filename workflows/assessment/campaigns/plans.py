@@ -2,13 +2,11 @@
 from sqlalchemy import select
 
 from .nodes import nodes_for
-from ..periods import Month, due_for
+
 from ...extensions import db
 from ...models import Campaign
 
 GENERATED, OFFICE = "generated", "office"
-# The monthly obligation until the obligation rules replace ``due_this_month``: by the 5th working day.
-MONTHLY_DUE_WORKING_DAYS = 5
 
 
 def campaigns_of(year):
@@ -52,16 +50,3 @@ def open_in_month(month, unit_kind=None):
                                                      Campaign.window_end >= month.first)
                               .order_by(Campaign.node_on, Campaign.key)).scalars().all()
     return [c for c in rows if unit_kind is None or not c.unit_kinds or unit_kind in c.unit_kinds]
-
-
-def due_this_month(unit, today):
-    """What ``unit`` owes for ``today``'s month and by when.
-
-    A stand-in the obligation rules will replace: one activity report and
-    one exemplar nomination a month, due by the 5th working day of the next.
-    Returns {"month", "due_on", "campaigns", "items"}.
-    """
-    month = Month.of(today)
-    return {"month": month, "due_on": due_for(month, MONTHLY_DUE_WORKING_DAYS),
-            "campaigns": open_in_month(month, unit.kind),
-            "items": [("activity_report", 1), ("exemplar_nomination", 1)]}
