@@ -17,14 +17,18 @@ def seed_demo_command():
               help="The year the activities were held in.")
 @click.option("--seed", default=7, show_default=True, type=int, help="Random seed: the same seed gives the same data.")
 @click.option("--size", default=1.0, show_default=True, type=click.FloatRange(0.001, 1.0),
-              help="Fraction of the scale, for quick trials (0.1: ~100 units, 1,200 reports).")
-def seed_scale_command(factor, year, seed, size):
-    """Build the demo city, then top it up to the notice's scale with a year of activity reports."""
+              help="Fraction of the scale, for quick trials (0.1: ~100 units, 1,200 reports, 30,000 volunteers).")
+@click.option("--volunteers/--no-volunteers", default=True, show_default=True,
+              help="Also register 300,000 volunteers (× factor × size) and certify 1,000,000 service records.")
+def seed_scale_command(factor, year, seed, size, volunteers):
+    """Build the demo city, then top it up to the notice's scale with a year of activity reports and volunteers."""
     from .scale import seed_scale
-    counts = seed_scale(factor=factor, year=year, seed=seed, size=size)
+    counts = seed_scale(factor=factor, year=year, seed=seed, size=size, volunteers=volunteers)
     click.echo(f"{counts['units']} units ({counts['units_added']} added), {counts['users']} accounts "
                f"({counts['users_added']} added), {counts['reports']} activity reports ({counts['reports_added']} "
-               f"added, {counts['audit_events_added']} audit events) in {counts['seconds']} s")
+               f"added, {counts['audit_events_added']} audit events), {counts['volunteers']} volunteers "
+               f"({counts['volunteers_added']} added), {counts['records']} service records "
+               f"({counts['records_added']} added) in {counts['seconds']} s")
     if counts["states_added"]:
         click.echo("states added: " + ", ".join(f"{state} {n}" for state, n in sorted(
             counts["states_added"].items(), key=lambda item: -item[1])))

@@ -1,4 +1,4 @@
-"""The notice's scale, generated fast: ~1,000 units and a year of 12,000 activity reports.
+"""The notice's scale, generated fast: ~1,000 units, a year of 12,000 activity reports, 300,000 volunteers.
 
 ``seed_scale(factor=1)`` builds on the demo city (``seed_demo``) and tops it
 up to ``1,000 × factor × size`` units spread over the 11 districts (civilized
@@ -9,11 +9,16 @@ Submission of ``activity_report`` pinned to ``activity_review``, with the
 answers the form would store, its summary columns, a state spread like a real
 year and the audit events that lead to that state, hash-chained exactly as
 ``engine.audit.append`` would chain them (HMAC under the app's AUDIT_KEY), so
-``audit.verify()`` passes.
+``audit.verify()`` passes. With ``volunteers=True`` (the default) it then
+registers ``300,000 × factor × size`` volunteers and gives the year's
+certified reports ``1,000,000 × factor × size`` service records, with the
+counters that follow them (``scale_volunteers`` says how).
 
 Speed comes from bulk inserts (Core ``insert(table)`` with lists of dicts, a
 few thousand rows at a time), one password hash for every new account and a
-pool of ~500 volunteers whose ID numbers are protected once and reused.
+pool of ~500 volunteers whose ID numbers are protected once and reused in the
+rosters of the reports (those of certified reports are replaced by
+registered people when volunteers are seeded).
 
 Dates: finished items (published, archived, certified, rejected) move
 forward from the activity's date in ``year``; items still in flight (draft,
@@ -30,24 +35,24 @@ from datetime import date, datetime, timedelta
 from functools import lru_cache
 from types import SimpleNamespace
 
-from sqlalchemy import func, insert, select
+from sqlalchemy import func, select
 from werkzeug.security import generate_password_hash
 
-from forms import idcard
-
+from .bulk import BATCH, bulk_insert, sync_sequences
 from .city import DEMO_PASSWORD, DISTRICTS, seed_demo
+from .people import REGION_CODES, id_number, person_name as _person, phone_number
+from .scale_volunteers import RECORDS, VOLUNTEERS, seed_volunteers
 from ..engine import audit, deadlines
 from ..engine.definition import load_workflow
 from ..extensions import db
-from ..models import (AuditEvent, FormVersion, Role, RoleGrant, Snapshot, Submission, Unit, UnitKind, User,
-                     WorkflowVersion)
+from ..models import (AuditEvent, FormVersion, Role, RoleGrant, ServiceRecord, Snapshot, Submission, Unit, UnitKind,
+                     User, Volunteer, WorkflowVersion)
 from ..models.units import utcnow
 
 UNITS = 1_000
 REPORTS = 12_000
 UNITS_PER_FILLER = 10
 VOLUNTEER_POOL = 500
-BATCH = 2_000
 
 FORM_KEY = "activity_report"
 WORKFLOW_KEY = "activity_review"
@@ -77,8 +82,6 @@ GAPS = {"submit": (0.2, 4), "resubmit": (0.5, 5), "approve": (0.1, 6), "return":
 
 DISTRICT_WEIGHTS = {"YZ": 1.2, "YD": 1.0, "YQ": 1.0, "LQ": 1.4, "TH": 1.3, "FN": 1.1, "YS": 1.2, "JS": 0.8,
                     "KFQ": 0.5, "FH": 0.4, "SZ": 1.1}
-REGION_CODES = {"YZ": "341202", "YD": "341203", "YQ": "341204", "LQ": "341221", "TH": "341222", "FN": "341225",
-                "YS": "341226", "JS": "341282", "KFQ": "341271", "FH": "341272", "SZ": "341200"}
 KIND_SHARES = ((UnitKind.CIVILIZED_UNIT.value, 0.45), (UnitKind.COMMUNITY.value, 0.35),
                (UnitKind.TEAM.value, 0.20))
 
@@ -123,8 +126,6 @@ COMMENTS = {"return": ["请补充活动照片和参与人数。", "活动内容�
             "reject": ["活动不属于本次节点主题范围，不予采纳。", "与已报送活动重复，不予采纳。", "活动未实际开展，不予采纳。"],
             "approve": ["同意。", "材料齐全，审核通过。", None, None, None]}
 
-SURNAMES = "王李张刘陈杨黄赵吴周徐孙马朱胡郭何高林罗郑梁谢宋唐许韩冯邓曹彭曾肖田董袁潘于蒋蔡余杜叶程苏魏吕丁任沈姚卢姜崔钟谭陆汪范金石廖贾夏韦付方白邹孟熊秦邱江尹薛闫段雷侯龙史陶黎贺顾毛郝龚邵万钱严覃武戴莫孔向汤"
-GIVEN = "伟芳娜秀英敏静丽强磊军洋勇艳杰娟涛明超秀兰霞平刚桂英华玉萍红娥玲芬燕彬鹏辉建国志强海燕晓东丹丹文博子涵浩然雨欣梓萱俊杰"
 TOWNS = ["城关", "东关", "西湖", "三合", "程集", "袁集", "马寨", "九龙", "王店", "杨楼", "新华", "光明", "和平", "胜利", "幸福",
          "团结", "向阳", "建设", "振兴", "清河", "文峰", "鼓楼", "中市", "北京路", "双清"]
 CIVILIZED = ["人民医院", "中医院", "妇幼保健院", "实验小学", "第一中学", "第二中学", "职业技术学校", "税务局", "公安分局",
@@ -137,11 +138,13 @@ TEAMS = ["红马甲", "蓝天", "雷锋", "爱心", "青年", "巾帼", "银发"
          "助残", "关爱留守儿童"]
 
 
-def seed_scale(factor=1, year=2017, seed=7, size=1.0, now=None, batch=BATCH):
+def seed_scale(factor=1, year=2017, seed=7, size=1.0, now=None, batch=BATCH, volunteers=True):
     """Top the demo city up to the notice's scale; returns counts (added and in all) and the seconds taken.
 
     ``factor`` multiplies the notice's scale (10 for the 10× variant);
-    ``size`` scales it down for trials and tests (0.1: ~100 units, 1,200 reports).
+    ``size`` scales it down for trials and tests (0.1: ~100 units, 1,200 reports,
+    30,000 volunteers, 100,000 service records); ``volunteers=False`` leaves
+    the registry and the hours ledger as they are.
     """
     started = time.perf_counter()
     seed_demo()
@@ -153,13 +156,19 @@ def seed_scale(factor=1, year=2017, seed=7, size=1.0, now=None, batch=BATCH):
                                   .where(Submission.form_key == FORM_KEY)).scalar()
     added = generator.add_reports(max(0, target_reports - existing), batch=batch)
     db.session.commit()
-    totals = {name: db.session.execute(select(func.count()).select_from(model)).scalar()
-              for name, model in (("units", Unit), ("users", User))}
+    people = {"volunteers_added": 0, "records_added": 0}
+    if volunteers:
+        people = seed_volunteers(generator, round(VOLUNTEERS * factor * size), round(RECORDS * factor * size))
+    totals = {name: db.session.execute(select(func.count()).select_from(model).where(*where)).scalar()
+              for name, model, where in (("units", Unit, ()), ("users", User, ()), ("volunteers", Volunteer, ()),
+                                         ("records", ServiceRecord, (ServiceRecord.is_current.is_(True),)))}
     totals["reports"] = existing + added["reports"]
     return {"units": totals["units"], "users": totals["users"], "reports": totals["reports"],
+            "volunteers": totals["volunteers"], "records": totals["records"],
             "units_added": units_added, "users_added": users_added, "reports_added": added["reports"],
             "audit_events_added": added["events"], "snapshots_added": added["snapshots"],
-            "states_added": added["states"], "seconds": round(time.perf_counter() - started, 2)}
+            "states_added": added["states"], "volunteers_added": people["volunteers_added"],
+            "records_added": people["records_added"], "seconds": round(time.perf_counter() - started, 2)}
 
 
 def add_reports(count, state="submitted", district="YZ", seed=11, now=None):
@@ -261,10 +270,10 @@ class _Generator:
                               "active": True, "unit_id": group[0][0], "language": None, "created_at": now})
                 grants.extend({"user_id": user_id, "unit_id": unit_id, "role": Role.FILLER.value,
                                "granted_by_id": None, "created_at": now} for unit_id, _ in group)
-        _bulk(Unit.__table__, units)
-        _bulk(User.__table__, users)
-        _bulk(RoleGrant.__table__, grants)
-        _sync_sequences(Unit.__table__, User.__table__)
+        bulk_insert(Unit.__table__, units)
+        bulk_insert(User.__table__, users)
+        bulk_insert(RoleGrant.__table__, grants)
+        sync_sequences(Unit.__table__, User.__table__)
         db.session.commit()
         return len(units), len(users)
 
@@ -285,7 +294,7 @@ class _Generator:
 
     # --- reports ---
 
-    def _reporting_units(self, district=None):
+    def reporting_units(self, district=None):
         """(unit id, district, unit name, filler id, weight) for each unit that reports."""
         fillers = {}
         for unit_id, user_id in db.session.execute(
@@ -312,7 +321,7 @@ class _Generator:
         if count <= 0:
             return result
         rng = self.rng
-        units = self._reporting_units(district)
+        units = self.reporting_units(district)
         weights = [u[4] for u in units]
         shares = states or STATE_SHARES
         state_names, state_weights = list(shares), list(shares.values())
@@ -334,15 +343,15 @@ class _Generator:
                 result["states"][state] = result["states"].get(state, 0) + 1
                 result["ids"].append((row["state_since"], next_id))
                 next_id += 1
-            _bulk(Submission.__table__, submissions, chunk=batch)
-            _bulk(AuditEvent.__table__, events, chunk=5 * batch)
-            _bulk(Snapshot.__table__, snapshots, chunk=batch)
+            bulk_insert(Submission.__table__, submissions, chunk=batch)
+            bulk_insert(AuditEvent.__table__, events, chunk=5 * batch)
+            bulk_insert(Snapshot.__table__, snapshots, chunk=batch)
             db.session.commit()
             done += n
             result["reports"] += n
             result["events"] += len(events)
             result["snapshots"] += len(snapshots)
-        _sync_sequences(Submission.__table__)
+        sync_sequences(Submission.__table__)
         result["ids"] = [i for _, i in sorted(result["ids"])]
         return result
 
@@ -391,13 +400,16 @@ class _Generator:
 
     def _snapshot(self, sid, answers, at):
         """What the ``freeze`` effect of ``archive`` keeps (no files: the generated reports have none)."""
-        record = {"answers": answers, "files": [], "form": [self.form.key, self.form.version, self.form.sha256],
-                  "workflow": [self.workflow.key, self.workflow.version]}
-        digest = hashlib.sha256(json.dumps(record, sort_keys=True, ensure_ascii=False).encode()).hexdigest()
         return {"submission_id": sid, "answers": answers, "files": [], "form_key": self.form.key,
                 "form_version": self.form.version, "form_sha256": self.form.sha256,
-                "workflow_key": self.workflow.key, "workflow_version": self.workflow.version, "sha256": digest,
-                "created_at": at}
+                "workflow_key": self.workflow.key, "workflow_version": self.workflow.version,
+                "sha256": self.snapshot_digest(answers), "created_at": at}
+
+    def snapshot_digest(self, answers):
+        """The SHA-256 ``freeze`` keeps of the answers (no files), the form and the workflow."""
+        record = {"answers": answers, "files": [], "form": [self.form.key, self.form.version, self.form.sha256],
+                  "workflow": [self.workflow.key, self.workflow.version]}
+        return hashlib.sha256(json.dumps(record, sort_keys=True, ensure_ascii=False).encode()).hexdigest()
 
     def _held_on(self, theme):
         rng = self.rng
@@ -454,10 +466,8 @@ class _Generator:
             pool, regions = [], list(REGION_CODES.values())
             for _ in range(VOLUNTEER_POOL):
                 born = date(1955, 1, 1) + timedelta(days=rng.randrange(50 * 365))
-                first17 = f"{rng.choice(regions)}{born:%Y%m%d}{rng.randrange(1000):03d}"
-                number = first17 + idcard.check_character(first17)
-                pool.append({"name": _person(rng), "id_number": protect_number(number),
-                             "phone": f"1{rng.choice('3578')}{rng.randrange(10**9):09d}"})
+                number = id_number(rng.choice(regions), born, rng.randrange(1000))
+                pool.append({"name": _person(rng), "id_number": protect_number(number), "phone": phone_number(rng)})
             self._volunteers = pool
         return self._volunteers
 
@@ -486,17 +496,13 @@ class _Generator:
             "beneficiaries": rng.choice(BENEFICIARIES).format(n=rng.randint(5, 200)), "content": content,
             "has_media": False, "roster": roster, "volunteer_count": len(roster),
             "total_hours": float(sum(r["hours"] for r in roster)),
-            "person_in_charge": _person(rng), "contact_phone": f"1{rng.choice('3578')}{rng.randrange(10**9):09d}",
+            "person_in_charge": _person(rng), "contact_phone": phone_number(rng),
             "recorder": _person(rng),
         })
         if rng.random() < 0.15:
             answers["has_media"] = True
             answers["media_links"] = rng.choice(["阜阳日报", "颍州晚报", "阜阳新闻网", "文明阜阳微信公众号"])
         return answers
-
-
-def _person(rng):
-    return rng.choice(SURNAMES) + "".join(rng.choice(GIVEN) for _ in range(rng.choice((1, 2))))
 
 
 @lru_cache(maxsize=4096)
@@ -508,18 +514,3 @@ def _due(at, duration):
     if duration.endswith("WD"):
         return _due_on(at.date(), duration)  # working-day deadlines depend on the day only
     return deadlines.due_at(at, duration)
-
-
-def _bulk(table, rows, chunk=BATCH):
-    for start in range(0, len(rows), chunk):
-        db.session.execute(insert(table), rows[start:start + chunk])
-
-
-def _sync_sequences(*tables):
-    """Rows inserted with explicit ids leave PostgreSQL's sequences behind: move them past the largest id."""
-    if db.session.get_bind().dialect.name != "postgresql":
-        return
-    for table in tables:
-        db.session.execute(db.text(
-            f"SELECT setval(pg_get_serial_sequence('{table.name}', 'id'), "
-            f"(SELECT COALESCE(MAX(id), 1) FROM \"{table.name}\"))"))
