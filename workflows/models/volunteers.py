@@ -91,6 +91,12 @@ class ServiceRecord(db.Model):
         Index("uq_service_record_current", "submission_id", "volunteer_id", unique=True,
               sqlite_where=text("is_current"), postgresql_where=text("is_current")),
         Index("ix_service_record_volunteer_held_on", "volunteer_id", "held_on"),
+        # Leaderboards and the organiser's sums: current, active records by organiser and date, carrying
+        # what they add up (an index-only scan on PostgreSQL).
+        Index("ix_service_record_board", "organising_unit_id", "held_on",
+              postgresql_include=["volunteer_id", "hours"],
+              sqlite_where=text("is_current AND status = 'active'"),
+              postgresql_where=text("is_current AND status = 'active'")),
     )
 
     id: Mapped[int] = mapped_column(primary_key=True)

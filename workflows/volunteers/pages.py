@@ -231,16 +231,21 @@ def leaderboard():
         abort(404)
     if scope == "district":
         paths = sorted({_district(p) for p in paths})
+    # Sum per volunteer first and join the few winners afterwards: the sum reads only the partial covering
+    # index (organising unit, date → volunteer, hours), never a volunteer row it does not show.
     hours = func.sum(ServiceRecord.hours).label("hours")
+    times = func.count().label("times")
+    top = (select(ServiceRecord.volunteer_id, hours, times)
+           .join(Unit, Unit.id == ServiceRecord.organising_unit_id)
+           .where(ServiceRecord.is_current.is_(True), ServiceRecord.status == "active",
+                  ServiceRecord.held_on >= date(year, 1, 1), ServiceRecord.held_on <= date(year, 12, 31),
+                  Unit.in_any_subtree(paths))
+           .group_by(ServiceRecord.volunteer_id)
+           .order_by(hours.desc(), ServiceRecord.volunteer_id).limit(BOARD).subquery())
     rows = db.session.execute(
-        select(Volunteer.number, Volunteer.name, hours, func.count(ServiceRecord.id).label("times"))
-        .join(ServiceRecord, ServiceRecord.volunteer_id == Volunteer.id)
-        .join(Unit, Unit.id == ServiceRecord.organising_unit_id)
-        .where(ServiceRecord.is_current.is_(True), ServiceRecord.status == "active",
-               ServiceRecord.held_on >= date(year, 1, 1), ServiceRecord.held_on <= date(year, 12, 31),
-               Unit.in_any_subtree(paths))
-        .group_by(Volunteer.id, Volunteer.number, Volunteer.name)
-        .order_by(hours.desc(), Volunteer.id).limit(BOARD)).all()
+        select(Volunteer.number, Volunteer.name, top.c.hours, top.c.times)
+        .join(top, top.c.volunteer_id == Volunteer.id)
+        .order_by(top.c.hours.desc(), Volunteer.id)).all()
     return render_template("volunteers/leaderboard.html", rows=rows, scope=scope, year=year)
 
 
