@@ -51,7 +51,8 @@ def _seed_city(app):
 def _add_ballot(app, seeded, count, rule, month):
     """A closed ballot over ``count`` fresh nominations; each member marked ``PICKS`` of them."""
     with app.test_request_context():
-        form = db.session.execute(select(FormVersion).where(FormVersion.key == "exemplar_nomination")).scalar_one()
+        form = db.session.execute(select(FormVersion).where(FormVersion.key == "exemplar_nomination")
+                                .order_by(FormVersion.version.desc())).scalars().first()
         workflow = db.session.execute(select(WorkflowVersion).where(WorkflowVersion.key == "exemplar_review",
                                                                     WorkflowVersion.version == 2)).scalar_one()
         outcome = validate(form.spec, dict(NOMINATION, month=month), today=date(2017, 12, 31))

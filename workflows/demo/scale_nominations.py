@@ -13,7 +13,9 @@ from types import SimpleNamespace
 
 from sqlalchemy import func, select
 
-from .scale import BATCH, REPORTING_KINDS, _bulk, _person, _sync_sequences
+from .bulk import BATCH, bulk_insert, sync_sequences
+from .people import person_name
+from .scale import REPORTING_KINDS
 from ..assessment.periods import Month
 from ..engine import audit
 from ..extensions import db
@@ -65,12 +67,12 @@ def add_nominations(year=2017, size=1.0, seed=17, batch=BATCH):
             rows.append(row)
             events.extend(chain)
             next_id += 1
-        _bulk(Submission.__table__, rows, chunk=batch)
-        _bulk(AuditEvent.__table__, events, chunk=5 * batch)
+        bulk_insert(Submission.__table__, rows, chunk=batch)
+        bulk_insert(AuditEvent.__table__, events, chunk=5 * batch)
         db.session.commit()
         added += len(rows)
         events_added += len(events)
-    _sync_sequences(Submission.__table__)
+    sync_sequences(Submission.__table__)
     db.session.commit()
     return added, events_added
 
@@ -115,8 +117,8 @@ def _nomination(rng, sid, form, workflow, key, unit_id, unit_name, filler, revie
         current = to_state
     assert current == state, (state, actions)
     kind = rng.choice(KINDS)
-    name = _person(rng) if kind == "individual" else f"{unit_name}志愿服务{'项目' if kind == 'project' else '队'}"
-    answers = {"kind": kind, "month": str(month), "name": name, "deeds": DEEDS, "recommender": _person(rng),
+    name = person_name(rng) if kind == "individual" else f"{unit_name}志愿服务{'项目' if kind == 'project' else '队'}"
+    answers = {"kind": kind, "month": str(month), "name": name, "deeds": DEEDS, "recommender": person_name(rng),
                "contact_phone": f"1{rng.choice('3578')}{rng.randrange(10**9):09d}", "photos": []}
     if kind != "individual":
         answers["organisation"] = unit_name
