@@ -23,7 +23,7 @@ def without_obligations():
     from workflows.assessment import obligations
     scores.install_obligations(scores._no_obligations)
     yield
-    scores.install_obligations(obligations.evaluate)
+    scores.install_obligations(obligations.evaluate_many)
 
 
 @pytest.fixture
@@ -94,9 +94,9 @@ def test_each_rule_gives_its_points_and_names_its_source(app, world):
         top = _submission(world, "a1", "exemplar_nomination", "selected", month="2017-03")
         _submission(world, "a2", "exemplar_nomination", "not_selected", month="2017-03")
         records = _hours(world, "a2", Decimal("250"), "2017-03-05")
-        scores.install_obligations(lambda month, units: {
-            (a2, "nomination"): Cell("missing"), (a1, "report"): Cell("met", plain),
-            (a2, "report"): Cell("late", [thin])} if month == MARCH else {})
+        scores.install_obligations(lambda months, units: {
+            (a2, "nomination", "2017-03"): Cell("missing"), (a1, "report", "2017-03"): Cell("met", plain),
+            (a2, "report", "2017-03"): Cell("late", [thin])})
         written = scores.recompute([MARCH])
         version = scores.current_version().id
         # a1: the cap keeps 3 of its 4 reports at 2 points; the festival report with 3 photos +1; top ten +5.

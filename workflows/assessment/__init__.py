@@ -16,5 +16,5 @@ def init_app(app):
     ballots.init_app(app)  # /assessment/ballots/: the monthly top ten as a ballot
     obligations.init_app(app)  # rules, the compliance page and export, reminders, charts
     # Scores take "missed" and "late" from the obligations' cells; the home page says what is due.
-    scores.install_obligations(obligations.evaluate)
+    scores.install_obligations(obligations.evaluate_many)
     home.set_due_provider(obligations.due_this_month)

@@ -35,8 +35,8 @@ class UnitFacts:
 def gather(months, unit_ids, obligation_cells):
     """{(month text, unit id): UnitFacts} for every ``unit_ids`` × ``months``.
 
-    ``obligation_cells(month, unit_ids)`` gives the obligations' cells
-    ({(unit id, obligation key): cell with .status and .sources}).
+    ``obligation_cells(months, unit_ids)`` gives the obligations' cells of all the months at once
+    ({(unit id, obligation key, "YYYY-MM"): cell with .status and .sources}).
     """
     units = set(unit_ids)
     texts = [str(m) for m in months]
@@ -69,10 +69,9 @@ def gather(months, unit_ids, obligation_cells):
     for sid, unit_id, month in selected:
         if unit_id in units:
             facts[(month, unit_id)].top_ten.append(sid)
-    for month in months:
-        for (unit_id, key), cell in sorted(obligation_cells(month, sorted(units)).items()):
-            if cell.status == "missing":
-                facts[(str(month), unit_id)].missed.append(key)
-            elif cell.status == "late":
-                facts[(str(month), unit_id)].late.append((key, list(cell.sources)))
+    for (unit_id, key, month), cell in sorted(obligation_cells(list(months), sorted(units)).items()):
+        if cell.status == "missing":
+            facts[(month, unit_id)].missed.append(key)
+        elif cell.status == "late":
+            facts[(month, unit_id)].late.append((key, list(cell.sources)))
     return facts

@@ -23,7 +23,7 @@ from .scoring_rules import load_scoring
 BUILTIN = Path(__file__).parent.parent / "definitions" / "assessment" / "unit_scores.yaml"
 
 
-def _no_obligations(month, unit_ids):
+def _no_obligations(months, unit_ids):
     return {}
 
 
@@ -31,7 +31,7 @@ _obligations = {"cells": _no_obligations}
 
 
 def install_obligations(cells):
-    """The obligations part gives its ``evaluate``: (month, unit ids) → {(unit id, key): cell}."""
+    """The obligations part gives ``evaluate_many``: (months, unit ids) → {(unit id, key, "YYYY-MM"): cell}."""
     _obligations["cells"] = cells
 
 

@@ -8,9 +8,9 @@
 - ``cli``: ``flask obligations check|load``.
 """
 from .due import due_this_month
-from .evaluation import Cell, evaluate
+from .evaluation import Cell, evaluate, evaluate_many
 
-__all__ = ["Cell", "due_this_month", "evaluate", "init_app"]
+__all__ = ["Cell", "due_this_month", "evaluate", "evaluate_many", "init_app"]
 
 
 def init_app(app):

@@ -212,3 +212,11 @@ def evaluate(month, unit_ids=None, now=None):
     cells = evaluate_months([month], units, now=now, rules=rules,
                             unit_ids=[u for u, _ in units] if unit_ids is not None else None)
     return {(unit_id, key): cell for (unit_id, key, _), cell in cells.items()}
+
+
+def evaluate_many(months, unit_ids=None, now=None):
+    """{(unit_id, obligation_key, "YYYY-MM"): Cell} for several months in one pass (the scores' year)."""
+    rules = rules_module.current()
+    units = participating_units(rules, unit_ids=unit_ids)
+    return evaluate_months(list(months), units, now=now, rules=rules,
+                           unit_ids=[u for u, _ in units] if unit_ids is not None else None)
