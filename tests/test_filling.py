@@ -152,7 +152,9 @@ def test_pdf_named_jpg_and_oversized_image_are_refused_and_good_files_kept(app, 
     again = small_post()
     again["photos-keep"] = token
     assert filler.post("/forms/small/new", data=again).status_code == 302
-    assert only_submission(app).answers["photos"][0]["id"] == token
+    saved = only_submission(app)
+    assert saved.answers["photos"][0]["id"] == token
+    assert saved.image_count == 1  # kept on save: the scores' photo rule never reads the answers
 
 
 def test_images_are_reencoded_without_exif_and_served_safely(app, filler, city, create_user):

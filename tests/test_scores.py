@@ -42,7 +42,8 @@ def _submission(world, unit, form_key, state, period=None, campaign=None, photos
         answers["month"] = month
     submission = Submission(definition=form, form_key=form_key, form_version=form.version, form_sha256=form.sha256,
                             unit_id=world["city"][unit], created_by_id=world["filler"], state=state, period=period,
-                            campaign=campaign, answers=answers, row_version=1, title=f"{form_key} {state}")
+                            campaign=campaign, answers=answers, row_version=1, title=f"{form_key} {state}",
+                            image_count=photos)  # as summarise() keeps it on save
     db.session.add(submission)
     db.session.flush()
     return submission.id

@@ -74,7 +74,8 @@ PERIOD = re.compile(r"[0-9]{4}-(0[1-9]|1[0-2])")
 
 
 def summarise(submission, spec, values):
-    """Copy the fields the definition's ``summary`` names onto the row, for lists and the queue."""
+    """Copy the fields the definition's ``summary`` names onto the row, for lists and the queue, and count its images."""
+    submission.image_count = sum(len(values.get(f.name) or ()) for f in spec.fields if f.type == "image")
     summary = spec.schema.summary
     if summary is None:
         return

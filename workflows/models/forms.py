@@ -56,6 +56,8 @@ class Submission(db.Model):
     campaign: Mapped[str | None] = mapped_column(String(64))
     period: Mapped[str | None] = mapped_column(String(7))
     title: Mapped[str | None] = mapped_column(String(200))
+    # How many images the answers hold, kept on save: scores count photos without reading the answers.
+    image_count: Mapped[int] = mapped_column(default=0, server_default="0")
     # Hash of the newest audit event: a chain cut short at its end is caught.
     audit_head: Mapped[str | None] = mapped_column(String(64))
     answers: Mapped[dict] = mapped_column(JSON, default=dict)
