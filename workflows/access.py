@@ -34,7 +34,7 @@ def has_role_at(user, role, unit):
 
 
 # Who may read a submission: any role at its unit or above it.
-VIEW_ROLES = (Role.FILLER, Role.CERTIFIER, Role.REVIEWER, Role.OFFICE, Role.ADMIN)
+VIEW_ROLES = (Role.FILLER, Role.CERTIFIER, Role.REVIEWER, Role.OFFICE, Role.SIGNER, Role.ADMIN)
 
 
 def can_view(user, submission):

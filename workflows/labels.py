@@ -16,6 +16,7 @@ ROLES = {
     Role.CERTIFIER.value: _l("Certifier"),
     Role.REVIEWER.value: _l("Reviewer"),
     Role.OFFICE.value: _l("City office"),
+    Role.SIGNER.value: _l("Signer (office head)"),
     Role.ADMIN.value: _l("Administrator"),
 }
 

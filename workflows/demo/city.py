@@ -8,6 +8,7 @@ from sqlalchemy import select
 from forms.definition import load_definition
 
 from ..assessment.campaigns.plans import generate as generate_campaigns
+from ..documents.circulars.numbering import prefix_of, set_prefix
 from ..engine.definition import load_workflow
 from ..extensions import db
 from ..filling.form_versions import newest_released
@@ -66,6 +67,8 @@ def seed_demo():
     # BALLOT_MIN_PANEL, 3, for a ballot to open).
     _user("city.office2", "市文明办宣传教育科", city, (Role.OFFICE, city))
     _user("city.office3", "市文明办精神文明创建科", city, (Role.OFFICE, city))
+    # The office's head signs (签发) circulars; the office role lets signing move the reports a circular covers.
+    _user("city.head", "市文明办主任", city, (Role.SIGNER, city), (Role.OFFICE, city))
     for code, area, civilized, communities in DISTRICTS:
         office = _unit(city, UnitKind.OFFICE.value, code, f"{area}文明办")
         low = code.lower()
@@ -89,6 +92,8 @@ def seed_demo():
         _user(f"{low}.team", f"{team.name}填报员", team, (Role.FILLER, team))
     install_builtin_forms()
     install_builtin_workflows()
+    if prefix_of(city) is None:
+        set_prefix(city, "阜文明办")
     # The demo's campaigns: this year's plan and 2017's (the notice's year, where the demo reports sit).
     for year in sorted({2017, date.today().year}):
         generate_campaigns(year)

@@ -6,7 +6,7 @@ from pydantic import BaseModel, ConfigDict, Field, field_validator, model_valida
 
 from forms.schema import KEY, Text, texts
 
-ROLES = ("filler", "certifier", "reviewer", "office", "admin")
+ROLES = ("filler", "certifier", "reviewer", "office", "signer", "admin")
 ACTORS = ROLES + ("owner",)
 _DURATION = re.compile(r"^P(?:(\d+)WD|(?:(\d+)W)?(?:(\d+)D)?(?:T(?:(\d+)H)?(?:(\d+)M)?)?)$")
 

@@ -105,7 +105,8 @@ def load_submission(submission_id, editing=False):
 @login_required
 def index():
     units = filler_units(current_user)
-    forms = [(v, [u for u in units if open_to(v, u)]) for v in published_forms()] if units else []
+    forms = [(v, [u for u in units if open_to(v, u)]) for v in published_forms()
+             if v.key not in COMPOSERS] if units else []
     return render_template("filling/index.html", forms=[(v, us) for v, us in forms if us], lang=language())
 
 
@@ -202,6 +203,8 @@ def _people(spec, form, unit):
 @bp.route("/forms/<key>/new", methods=["GET", "POST"])
 @login_required
 def new(key):
+    if key in COMPOSERS:
+        return redirect(url_for(COMPOSERS[key]))
     version = latest_published(key)
     if version is None:
         abort(404)
@@ -220,6 +223,28 @@ def new(key):
 def edit(submission_id):
     submission = load_submission(submission_id, editing=True)
     return _fill(submission.definition, submission.unit, submission)
+
+
+# Form panels: a feature package whose submissions carry more than their answers (a circular's facts
+# and number) registers a function (submission) → HTML shown at the top of the submission's page.
+FORM_PANELS = {}
+# Composers: forms a feature package starts itself (a circular is drafted from the month's facts):
+# "new" goes to that package's page instead of an empty form.
+COMPOSERS = {}
+
+
+def register_form_panel(form_key, render):
+    FORM_PANELS[form_key] = render
+
+
+def register_composer(form_key, endpoint):
+    COMPOSERS[form_key] = endpoint
+
+
+@bp.app_template_global("form_panel")
+def form_panel(submission):
+    render = FORM_PANELS.get(submission.form_key)
+    return render(submission) if render else None
 
 
 # Decision panels: a feature package that needs more than a button for one action (e.g. the

@@ -16,6 +16,8 @@ class Role(str, enum.Enum):
     CERTIFIER = "certifier"
     REVIEWER = "reviewer"
     OFFICE = "office"
+    # The office's head, who signs (签发) its circulars.
+    SIGNER = "signer"
     ADMIN = "admin"
 
 
