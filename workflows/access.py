@@ -62,3 +62,13 @@ def units_for(user, role):
 
 def forget_grants():
     g.pop("_grant_paths", None)
+
+
+def city_office_paths(user):
+    """The subtrees of ``user``'s office and administrator grants when one of them is at the top of the
+    tree (the city office: city-wide plans, tables and recomputing); else []."""
+    paths = grant_paths(user, Role.OFFICE, Role.ADMIN)
+    if not paths:
+        return []
+    at_top = db.session.execute(select(Unit.id).where(Unit.path.in_(paths), Unit.depth == 0).limit(1)).first()
+    return paths if at_top else []

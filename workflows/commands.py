@@ -45,3 +45,27 @@ def guard(command):
 def add_commands(app, *commands):
     for command in commands:
         app.cli.add_command(guard(command))
+
+
+def echo_problems(path, problems):
+    """One line per problem of a definition file, each naming the file (the problem names its key)."""
+    for problem in problems:
+        click.echo(f"{path}: {problem}")
+
+
+def check_files(paths, load):
+    """The ``check`` command of a kind of definition file: ``load(source)`` parses and checks one,
+    returning what has ``key`` and ``version`` or raising DefinitionError. Prints "ok KEY vVERSION" or
+    one line per problem; exits 1 when any file has a problem."""
+    from forms.source import DefinitionError, read_definition_file
+    failed = False
+    for path in paths:
+        try:
+            loaded = load(read_definition_file(path))
+        except DefinitionError as exc:
+            echo_problems(path, exc.problems)
+            failed = True
+        else:
+            click.echo(f"ok {loaded.key} v{loaded.version}")
+    if failed:
+        sys.exit(1)

@@ -6,6 +6,7 @@ from flask.cli import AppGroup
 
 from forms.source import DefinitionError, read_definition_file
 
+from ..commands import check_files, echo_problems
 from ..extensions import db
 from .periods import Month
 from .scoring_rules import load_scoring
@@ -17,18 +18,7 @@ scores_cli = AppGroup("scores", help="Unit scores: check and load scoring rules,
 @click.argument("paths", nargs=-1, required=True, type=click.Path(dir_okay=False))
 def check_command(paths):
     """One line per problem (exit 1), or "ok KEY vVERSION"."""
-    failed = False
-    for path in paths:
-        try:
-            scoring = load_scoring(read_definition_file(path))
-        except DefinitionError as exc:
-            for problem in exc.problems:
-                click.echo(f"{path}: {problem}")
-            failed = True
-        else:
-            click.echo(f"ok {scoring.key} v{scoring.version}")
-    if failed:
-        sys.exit(1)
+    check_files(paths, load_scoring)
 
 
 @scores_cli.command("load")
@@ -40,8 +30,7 @@ def load_command(path):
         scoring = load_scoring(read_definition_file(path))
         store_version(scoring)
     except DefinitionError as exc:
-        for problem in exc.problems:
-            click.echo(f"{path}: {problem}")
+        echo_problems(path, exc.problems)
         sys.exit(1)
     except ValueError as exc:
         click.echo(str(exc))

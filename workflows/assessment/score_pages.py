@@ -11,7 +11,7 @@ from flask_babel import get_locale, gettext as _
 from flask_login import current_user, login_required
 from sqlalchemy import select
 
-from ..access import grant_paths
+from ..access import city_office_paths, grant_paths
 from ..extensions import db
 from ..models import Role, ScoreLine, ScoringVersion, Submission, Unit, UnitScore
 from ..models.units import utcnow
@@ -46,8 +46,7 @@ def _within(unit, paths):
 
 
 def _may_recompute():
-    root = db.session.execute(select(Unit).where(Unit.parent_id.is_(None)).order_by(Unit.id)).scalars().first()
-    return root is not None and root.path in grant_paths(current_user, Role.OFFICE, Role.ADMIN)
+    return bool(city_office_paths(current_user))
 
 
 @bp.get("/")
@@ -109,10 +108,10 @@ def unit(unit_id):
                            by_month=by_month, titles=titles, labels=labels, version=version, scoring=scoring,
                            standing=standing, year_total=sum(totals.values(), Decimal("0")),
                            month_ends={str(m): m.last.isoformat() for m in months_of(year)},
-                           obligation_label=obligation_label)
+                           obligation_labels=obligation_labels())
 
 
-def obligation_label(key):
-    """What an obligation is called on a score line: its label in the rules in force."""
-    found = next((o for o in obligation_rules.current().obligations if o.key == key), None)
-    return found.label.get(get_locale().language) if found else key
+def obligation_labels():
+    """What each obligation is called on score lines: its label in the rules in force (read once a page)."""
+    language = get_locale().language
+    return {o.key: o.label.get(language) for o in obligation_rules.current().obligations}

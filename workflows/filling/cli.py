@@ -7,30 +7,16 @@ from flask.cli import AppGroup
 from forms.definition import DefinitionError, load_definition
 from forms.source import read_definition_file
 
+from ..commands import check_files, echo_problems
+
 forms_cli = AppGroup("forms", help="Form definitions: check YAML files, load and publish a new version.")
-
-
-def echo_problems(path, problems):
-    """One line per problem, each naming the file."""
-    for problem in problems:
-        click.echo(f"{path}: {problem}")
 
 
 @forms_cli.command("check", with_appcontext=False)
 @click.argument("paths", nargs=-1, required=True, type=click.Path(dir_okay=False))
 def check_command(paths):
     """Check definition files: one line per problem (exit 1), or "ok KEY vVERSION"."""
-    failed = False
-    for path in paths:
-        try:
-            spec = load_definition(read_definition_file(path))
-        except DefinitionError as exc:
-            echo_problems(path, exc.problems)
-            failed = True
-        else:
-            click.echo(f"ok {spec.key} v{spec.version}")
-    if failed:
-        sys.exit(1)
+    check_files(paths, load_definition)
 
 
 @forms_cli.command("load")

@@ -20,7 +20,7 @@ from ..engine import audit
 from ..engine.definition import load_workflow
 from ..extensions import db
 from ..filling.form_versions import newest_released
-from ..filling.cli import echo_problems
+from ..commands import echo_problems
 from ..models import Submission, WorkflowVersion
 from ..models.units import utcnow
 

@@ -17,10 +17,10 @@ from wtforms.widgets import CheckboxInput, ListWidget
 
 from . import plans
 from .nodes import FIRST_YEAR, LAST_YEAR, REPORTING_KINDS, TOPICS, YearOutOfRange
-from ...access import VIEW_ROLES, grant_paths
+from ...access import VIEW_ROLES, city_office_paths, grant_paths
 from ...extensions import db
 from ...labels import UNIT_KINDS
-from ...models import Campaign, FormVersion, Role, Unit
+from ...models import Campaign, FormVersion, Unit
 from ...org.scope import unit_choices, units_in_scope
 
 bp = Blueprint("campaigns", __name__, url_prefix="/assessment/campaigns")
@@ -86,11 +86,7 @@ class CampaignForm(FlaskForm):
 # --- access ------------------------------------------------------------------
 
 def _office_paths():
-    """The subtrees of the person's office/admin grants, if one of them is at the top of the tree; else []."""
-    paths = grant_paths(current_user, Role.OFFICE, Role.ADMIN)
-    at_top = paths and db.session.execute(select(Unit.id).where(Unit.path.in_(paths), Unit.depth == 0).limit(1)
-                                          ).first()
-    return paths if at_top else []
+    return city_office_paths(current_user)
 
 
 def is_city_office():

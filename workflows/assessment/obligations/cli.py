@@ -6,13 +6,9 @@ from flask.cli import AppGroup
 
 from forms.source import DefinitionError, read_definition_file
 
+from ...commands import check_files, echo_problems
+
 obligations_cli = AppGroup("obligations", help="Monthly obligations: check rule files, load a new version.")
-
-
-def _problems(path, problems):
-    for problem in problems:
-        line = f" (line {problem.line})" if getattr(problem, "line", None) else ""
-        click.echo(f"{path}: {problem}{line}")
 
 
 @obligations_cli.command("check", with_appcontext=False)
@@ -20,17 +16,7 @@ def _problems(path, problems):
 def check_command(paths):
     """Check rule files: one line per problem (exit 1), or "ok KEY vVERSION"."""
     from .rules import load_rules
-    failed = False
-    for path in paths:
-        try:
-            rules = load_rules(read_definition_file(path))
-        except DefinitionError as exc:
-            _problems(path, exc.problems)
-            failed = True
-        else:
-            click.echo(f"ok {rules.key} v{rules.version}")
-    if failed:
-        sys.exit(1)
+    check_files(paths, load_rules)
 
 
 @obligations_cli.command("load")
@@ -43,7 +29,7 @@ def load_command(path):
         row, added = store(read_definition_file(path))
     except (DefinitionError, RulesRejected) as exc:
         db.session.rollback()
-        _problems(path, exc.problems)
+        echo_problems(path, exc.problems)
         sys.exit(1)
     db.session.commit()
     click.echo(f"{'loaded' if added else 'already loaded'} {row.key} v{row.version} ({row.sha256[:12]})")
