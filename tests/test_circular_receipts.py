@@ -57,6 +57,21 @@ def test_a_named_units_filler_sees_it_unopened_on_home_then_signed_for(app, clie
     assert "已签收" in home and "未签收" not in home
 
 
+def test_the_home_page_finds_them_in_one_query_without_the_facts(app, client, login, city, published):
+    login("filler.a1")
+    with app.app_context():
+        statements = []
+        listen = lambda *args: statements.append(args[2])  # noqa: E731
+        event.listen(db.engine, "before_cursor_execute", listen)
+        try:
+            assert client.get("/").status_code == 200
+        finally:
+            event.remove(db.engine, "before_cursor_execute", listen)
+    touching = [s for s in statements if "circular_receipt" in s]
+    assert len(touching) == 1
+    assert "facts" not in touching[0]
+
+
 def test_a_unit_not_named_sees_nothing_and_gets_404(app, client, login, city, published):
     login("filler.b1")
     assert "关于2017年3月志愿服务工作开展情况的通报" not in client.get("/").get_data(as_text=True)

@@ -27,7 +27,8 @@ def index():
                            due=_due(grants), circulars=circulars)
 
 
-# Filled in by the circulars package: user → [(circular, opened)] for the circulars naming the user's units.
+# Filled in by the circulars package: user → rows (id, title, doc_number, issued, opened), the circulars
+# naming the user's units.
 _circulars_provider = None
 
 

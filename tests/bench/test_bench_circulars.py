@@ -30,7 +30,7 @@ DOC_NUMBER = "阜文明办〔2017〕12号"
 ISSUED = date(2017, 4, 6)
 DISTRICTS = ["颍州区", "颍东区", "颍泉区", "阜合园区", "开发区", "临泉县", "太和县", "阜南县", "颍上县", "界首市",
              "市直"]
-OBLIGATIONS = [{"key": "activity", "label": "主题活动"}, {"key": "nomination", "label": "典型推荐"}]
+OBLIGATIONS = [{"key": "activity", "label": "活动报送"}, {"key": "nomination", "label": "典型推荐"}]
 SUFFIXES = ["社区居委会", "小学", "中学", "人民医院", "供电公司", "税务局", "街道办事处", "镇人民政府", "农商银行",
             "文化馆"]
 

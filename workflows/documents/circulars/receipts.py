@@ -6,7 +6,8 @@ opening by someone of a named unit records the receipt for each named unit where
 a role, in the same request; later openings change nothing. The office reminds the fillers of the
 units that have not opened it, at most once a day per unit.
 """
-from datetime import timedelta
+from datetime import date, timedelta
+from typing import NamedTuple
 
 from flask import Blueprint, abort, flash, redirect, render_template, url_for
 from flask_babel import force_locale, gettext as _
@@ -26,6 +27,14 @@ REMIND_AGAIN_AFTER = timedelta(days=1)
 _VIEW = [r.value for r in VIEW_ROLES]
 
 
+class HomeRow(NamedTuple):
+    id: int
+    title: str
+    doc_number: str
+    issued: date
+    opened: bool
+
+
 def _own_units(user):
     """The ids of the units where ``user`` holds any role directly (a select, for ``in_``)."""
     return (select(RoleGrant.unit_id).join(Unit, Unit.id == RoleGrant.unit_id)
@@ -33,22 +42,24 @@ def _own_units(user):
 
 
 def for_home(user, limit=10):
-    """The published circulars naming the person's units, unopened first: one query.
+    """The published circulars naming the person's units, unopened first: one query, no facts loaded.
 
-    Returns (circular, title, opened) triples; a circular naming two of the person's units counts as
-    opened only once both are (each unit signs for itself).
+    Returns rows (id, title, doc_number, issued, opened); a circular naming two of the person's
+    units counts as opened only once both are (each unit signs for itself).
     """
     rows = db.session.execute(
-        select(Circular, Submission.title, CircularReceipt.opened_at)
+        select(Circular.id, Submission.title, Circular.doc_number, Circular.signed_on, Circular.published_at,
+               CircularReceipt.opened_at)
         .join(CircularReceipt, CircularReceipt.circular_id == Circular.id)
         .join(Submission, Submission.id == Circular.submission_id)
         .where(CircularReceipt.unit_id.in_(_own_units(user)), Circular.published_at.is_not(None))
         .order_by(CircularReceipt.opened_at.is_(None).desc(), Circular.published_at.desc(), Circular.id.desc())
         .limit(limit * 3)).all()
     out = {}
-    for circular, title, opened_at in rows:
-        opened = out.get(circular.id, (None, None, True))[2] and opened_at is not None
-        out[circular.id] = (circular, title, opened)
+    for row in rows:
+        seen = out.get(row.id)
+        opened = (seen is None or seen.opened) and row.opened_at is not None
+        out[row.id] = HomeRow(row.id, row.title, row.doc_number, row.signed_on or row.published_at.date(), opened)
     return list(out.values())[:limit]
 
 
