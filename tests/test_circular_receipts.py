@@ -149,7 +149,8 @@ def test_remind_notifies_only_the_unopened_units_fillers_once_a_day(app, client,
     assert "没有提醒任何单位" in again.get_data(as_text=True)
     # A day later the unit that still has not opened it is reminded again.
     with app.app_context():
-        db.session.get(CircularReceipt, (published["circular"], city["a2"])).reminded_at = reminded - timedelta(days=1, minutes=1)
+        row = db.session.get(CircularReceipt, (published["circular"], city["a2"]))
+        row.reminded_at = reminded - timedelta(days=1, minutes=1)
         db.session.commit()
     client.post(f"/documents/circulars/{published['circular']}/remind")
     assert notes(app) == [published["filler_a2"], published["filler_a2"]]

@@ -44,7 +44,8 @@ def synthetic_facts(units, seed=11):
         reports = rng.choice([0, 1, 1, 2, 3, 5])
         status = {"activity": "met" if reports else rng.choice(["missing", "late"]),
                   "nomination": rng.choice(["met", "met", "pending", "missing"])}
-        rows.append({"id": 1000 + i, "code": f"U{i:04d}", "name": f"{district}第{i // len(DISTRICTS) + 1}{SUFFIXES[i % 10]}",
+        name = f"{district}第{i // len(DISTRICTS) + 1}{SUFFIXES[i % 10]}"
+        rows.append({"id": 1000 + i, "code": f"U{i:04d}", "name": name,
                      "district": district, "reports": reports, "hours": f"{rng.randint(0, 400) / 2:g}",
                      "points": f"{rng.randint(40, 100)}.5" if rng.random() > 0.1 else None, "status": status})
         tally = tallies[district]
@@ -97,7 +98,8 @@ def continuation_html(facts, answers, first):
     rest = dict(facts, units=facts["units"][first:])
     html = rendering.render_html("monthly", rest, answers, OFFICE, **OPTIONS)
     head = _HEAD.search(html).group(0).replace("</head>", NO_NUMBERS + "</head>")
-    table = _ROW_NUMBER.sub(lambda m: f'<tr><td class="n">{int(m.group(1)) + first}</td>', _UNITS_TABLE.search(html).group(0))
+    table = _ROW_NUMBER.sub(lambda m: f'<tr><td class="n">{int(m.group(1)) + first}</td>',
+                            _UNITS_TABLE.search(html).group(0))
     return f'<!doctype html>\n<html lang="zh-CN">\n{head}\n<body>\n{table}\n</body>\n</html>'
 
 
@@ -157,7 +159,7 @@ def merge(head_pdf, rest_pdf, numbers_pdf):
     return out.getvalue()
 
 
-def test_monthly_circular_pdf(app, backend, report, tmp_path):
+def test_monthly_circular_pdf(app, backend, report):
     if backend != "sqlite":
         pytest.skip("rendering does not depend on the database; measured once, on SQLite")
     total = scale(100, 1_000)
@@ -209,7 +211,8 @@ def test_monthly_circular_pdf(app, backend, report, tmp_path):
              f"{'meets' if ours_s < 5 else 'misses'} 5 s"),
             ("bare WeasyPrint, same HTML", total, pages, f"{bare_s:.2f}", f"{pages / bare_s:.1f}",
              f"ratio ours/bare {ratio:.2f} ({'meets' if ratio <= 1.15 else 'misses'} 1.15)"),
-            ("chunk 1: document + annex 1st half", half, chunks["head"][0], f"{chunks['head'][2]:.2f}", "", "in worker"),
+            ("chunk 1: document + annex 1st half", half, chunks["head"][0], f"{chunks['head'][2]:.2f}", "",
+             "in worker"),
             ("chunk 2: rest of the annex table", total - half, chunks["rest"][0], f"{chunks['rest'][2]:.2f}", "",
              "in worker, unnumbered"),
             ("two processes + numbers + merge", total, merged_pages, f"{parallel_s:.2f}",
