@@ -373,6 +373,34 @@ CASES += [
 ]
 
 
+
+def _circular(w):
+    """A published circular of the city office (root holds the office role there) naming a1, not yet opened."""
+    if "circular" in w.ids:
+        return w.ids["circular"]
+    from workflows.documents.circulars import composing
+    from workflows.models import CircularReceipt
+    from workflows.models.units import utcnow
+    with w.app.test_request_context():
+        circular = composing.compose(db.session.get(Unit, w.city["city"]), "monthly", "2017-03",
+                                     db.session.get(User, w.ids["root"]))
+        circular.doc_number, circular.published_at, circular.signed_on = "测文明办〔2017〕1号", utcnow(), date(2017, 4, 3)
+        db.session.add(CircularReceipt(circular_id=circular.id, unit_id=w.city["a1"]))
+        db.session.commit()
+        w.ids["circular"] = circular.id
+    return w.ids["circular"]
+
+
+def _reminded(w):
+    from workflows.models import CircularReceipt
+    return _get(CircularReceipt, (_circular(w), w.city["a1"]), "reminded_at")(w)
+
+
+CASES += [
+    Case("circular_receipts.remind", "root", lambda w: f"/documents/circulars/{_circular(w)}/remind",
+         lambda w: {}, _reminded),
+]
+
 def _case_id(case):
     return case.endpoint
 

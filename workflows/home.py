@@ -22,8 +22,19 @@ def index():
     grants = sorted(current_user.grants, key=lambda g: (g.unit.path, g.role))
     notes = db.session.execute(select(Notification).where(Notification.user_id == current_user.id)
                                .order_by(Notification.id.desc()).limit(10)).scalars().all()
+    circulars = _circulars_provider(current_user) if _circulars_provider else []
     return render_template("home.html", grants=grants, roles=ROLES, is_admin=is_admin, notes=notes,
-                           due=_due(grants))
+                           due=_due(grants), circulars=circulars)
+
+
+# Filled in by the circulars package: user → rows (id, title, doc_number, issued, opened), the circulars
+# naming the user's units.
+_circulars_provider = None
+
+
+def set_circulars_provider(provider):
+    global _circulars_provider
+    _circulars_provider = provider
 
 
 # Filled in by the assessment package: (unit, today) → what the unit owes this month (or None).
