@@ -150,3 +150,253 @@ def test_the_checks_catch_a_leading_zero():
     with pytest.raises(AssertionError):
         gbt9704.check_numbers_and_dates("2026年01月1日")
     gbt9704.check_numbers_and_dates("阜文明办〔2026〕12号2026年12月1日")
+
+
+# --- 2. the whole flow through the pages -----------------------------------------------------------
+
+def signed_in(app, name):
+    client = app.test_client()
+    response = client.post("/login", data={"username": name, "password": "correct-horse-1"})
+    assert response.status_code == 302
+    return client
+
+
+def row_version(app, sid):
+    with app.app_context():
+        return db.session.get(Submission, sid).row_version
+
+
+def act(app, client, sid, action, comment=""):
+    return client.post(f"/submissions/{sid}/actions/{action}",
+                       data={"expected_version": row_version(app, sid), "comment": comment})
+
+
+def state_of(app, sid):
+    with app.app_context():
+        return db.session.get(Submission, sid).state
+
+
+def wait_for_jobs(app):
+    with app.app_context():
+        app.extensions["wenming_jobs"].wait_idle()
+
+
+def test_compose_edit_check_sign_publishes_and_renders(app, world, city):
+    clerk = signed_in(app, "office2")
+    response = clerk.post("/documents/circulars/new", data={"office": city["city"], "kind": "monthly",
+                                                            "period": PERIOD})
+    assert response.status_code == 302, response.get_data(as_text=True)
+    sid = int(re.search(r"/submissions/(\d+)", response.headers["Location"]).group(1))
+    with app.app_context():
+        cid = db.session.execute(select(Circular.id).where(Circular.submission_id == sid)).scalar_one()
+        answers = dict(db.session.get(Submission, sid).answers)
+    page = clerk.get(f"/submissions/{sid}").get_data(as_text=True)
+    assert "A区文明办" in page and f"/documents/circulars/{cid}/refresh" in page  # the facts panel
+    answers["opening"] = "经办人改写的开头：十一月全市志愿服务情况如下。"
+    edited = clerk.post(f"/submissions/{sid}/edit", data=dict(answers, action="save",
+                                                               row_version=row_version(app, sid)))
+    assert edited.status_code == 302, edited.get_data(as_text=True)[:2000]
+    with app.app_context():
+        assert db.session.get(Submission, sid).answers["opening"] == answers["opening"]
+    assert act(app, clerk, sid, "submit").status_code == 302
+    assert act(app, clerk, sid, "check").status_code == 302  # the clerk may not check her own draft
+    assert state_of(app, sid) == "checking"
+    assert act(app, signed_in(app, "checker"), sid, "check").status_code == 302
+    assert state_of(app, sid) == "signing"
+    assert act(app, signed_in(app, "head"), sid, "sign").status_code == 302
+    assert state_of(app, sid) == "signed"
+    for report in ("r1", "r2"):
+        assert state_of(app, world[report]) == "published"
+        with app.app_context():
+            assert db.session.execute(select(func.count()).select_from(AuditEvent).where(
+                AuditEvent.submission_id == world[report], AuditEvent.action == "publish")).scalar() == 1
+    assert state_of(app, world["spare"]) == "certified"
+    wait_for_jobs(app)
+    signed = circular(app, cid)
+    assert signed.doc_number == f"阜文明办〔{YEAR}〕1号" and signed.published_at is not None
+    with app.app_context():
+        from workflows.documents.circulars import render_jobs
+        data = render_jobs.path_of(signed).read_bytes()
+        run = db.session.execute(select(JobRun).where(JobRun.kind == "circular_pdf")).scalar_one()
+        assert run.state == "done", run.error
+    assert signed.pdf_sha256 == hashlib.sha256(data).hexdigest()
+    text = pdf_text(data)
+    assert signed.doc_number in text and "经办人改写的开头" in text
+    public = app.test_client().get(f"/notices/{cid}.pdf")
+    assert public.status_code == 200 and public.data == data
+
+
+# --- 4. a covered report that has moved on ---------------------------------------------------------
+
+def test_signing_is_refused_when_a_covered_report_is_no_longer_archived(app, world, city):
+    cid, sid = compose(app, city)
+    to_signing(app, sid)
+    with app.app_context():
+        db.session.execute(update(Submission).where(Submission.id == world["r2"]).values(state="certified"))
+        db.session.commit()
+    head = signed_in(app, "head")
+    refused = act(app, head, sid, "sign")
+    assert refused.status_code == 302
+    page = head.get(refused.headers["Location"]).get_data(as_text=True)
+    assert f"#{world['r2']}" in page and "B区单位1清洁家园" in page
+    with app.test_request_context():
+        with pytest.raises(ActionError) as caught:
+            perform(sid, "sign", user("head"))
+        assert f"#{world['r2']}" in caught.value.message
+    assert state_of(app, sid) == "signing"
+    unsigned = circular(app, cid)
+    assert unsigned.published_at is None and unsigned.doc_number is None and unsigned.sequence is None
+    assert state_of(app, world["r1"]) == "archived"
+    with app.app_context():
+        assert db.session.execute(select(func.count()).select_from(CircularSequence).where(
+            CircularSequence.last_value > 0)).scalar() == 0
+        assert db.session.execute(select(func.count()).select_from(JobRun)).scalar() == 0
+        db.session.execute(update(Submission).where(Submission.id == world["r2"]).values(state="archived"))
+        db.session.commit()
+    assert act(app, head, sid, "sign").status_code == 302
+    assert state_of(app, sid) == "signed"
+    assert circular(app, cid).doc_number == f"阜文明办〔{YEAR}〕1号"
+    wait_for_jobs(app)
+
+
+# --- 6. the public pages ---------------------------------------------------------------------------
+
+class CountingFetcher:
+    """Counts every URL WeasyPrint asks the app's fetcher for, and every one that is not data: or static."""
+
+    def __init__(self, monkeypatch):
+        from workflows import pdf
+        self.urls = []
+        original = pdf.url_fetcher_for
+
+        def counting(app):
+            fetcher = original(app)
+            fetch = fetcher.fetch
+
+            def recorded(url, *args, **kwargs):
+                self.urls.append(url)
+                return fetch(url, *args, **kwargs)
+            fetcher.fetch = recorded
+            return fetcher
+        monkeypatch.setattr(pdf, "url_fetcher_for", counting)
+
+    @property
+    def outside(self):
+        return [u for u in self.urls if not u.startswith("data:") and "/static/" not in u]
+
+
+def test_public_pages_show_only_published_circulars_with_their_pdf(app, world, city, monkeypatch):
+    fetches = CountingFetcher(monkeypatch)
+    with app.app_context():
+        db.session.get(Unit, city["a1"]).name = f"A区单位1{HOSTILE}"
+        db.session.commit()
+    cid, sid = compose(app, city)
+    draft_cid, _draft_sid = compose(app, city, kind="criticism")
+    checking_cid, checking_sid = compose(app, city, kind="commendation")
+    with app.test_request_context():
+        perform(checking_sid, "submit", user("office2"))
+        submission = db.session.get(Submission, sid)
+        submission.answers = dict(submission.answers, title=f"关于通报的通报{HOSTILE}",
+                                  opening=f"开头{HOSTILE}结束")
+        db.session.commit()
+    to_signing(app, sid)
+    public = app.test_client()
+    with app.test_request_context():
+        perform(sid, "sign", user("head"))
+    # Signed, but its PDF not yet recorded: not public.
+    assert public.get(f"/notices/{cid}").status_code == 404
+    wait_for_jobs(app)
+    assert circular(app, cid).pdf_sha256
+    listing = public.get("/notices/").get_data(as_text=True)
+    assert f"/notices/{cid}" in listing
+    for other in (draft_cid, checking_cid, 9999):
+        assert f"/notices/{other}\"" not in listing
+        assert public.get(f"/notices/{other}").status_code == 404
+        assert public.get(f"/notices/{other}.pdf").status_code == 404
+    page = public.get(f"/notices/{cid}").get_data(as_text=True)
+    assert "<img src=http" not in page and "&lt;img src=http://127.0.0.1:9/x.png&gt;" in page
+    assert "{{ 7*7 }}" in page and "49" not in page
+    feed = public.get("/notices/feed.atom")
+    assert feed.headers["Content-Type"].startswith("application/atom+xml")
+    root = ET.fromstring(feed.data)
+    atom = "{http://www.w3.org/2005/Atom}"
+    entries = root.findall(f"{atom}entry")
+    assert len(entries) == 1
+    assert any(f"/notices/{cid}" in (link.get("href") or "") for link in entries[0].iter(f"{atom}link"))
+    text = pdf_text(public.get(f"/notices/{cid}.pdf").data)
+    assert HOSTILE.replace(" ", "") in text  # the title, the opening and the unit's name, as typed
+    assert text.count(HOSTILE.replace(" ", "")) >= 2
+    assert fetches.urls and fetches.outside == [], fetches.urls  # the fetcher was in use, for fonts or charts
+    assert HOSTILE_URL not in " ".join(fetches.urls)
+    with app.app_context():
+        assert HOSTILE in str(db.session.get(Circular, cid).facts)
+
+
+# --- 7. refreshing the facts -----------------------------------------------------------------------
+
+def test_refresh_takes_the_facts_again_and_says_what_changed(app, world, city):
+    cid, sid = compose(app, city)
+    before = circular(app, cid)
+    clerk = signed_in(app, "office2")
+    assert "B区单位2" not in clerk.get(f"/submissions/{sid}").get_data(as_text=True)
+    with app.app_context():
+        late = add_row(city, "activity_report", "b2", "archived", "B区单位2补报的活动")
+        db.session.commit()
+    assert circular(app, cid).facts == before.facts  # the snapshot waits for a refresh
+    response = clerk.post(f"/documents/circulars/{cid}/refresh", follow_redirects=True)
+    assert response.status_code == 200
+    page = response.get_data(as_text=True)
+    assert "B区单位2" in page and "0 → 1" in page, page
+    after = circular(app, cid)
+    assert after.facts != before.facts and after.facts_sha256 != before.facts_sha256
+    assert late in after.facts["covered"] and late not in before.facts["covered"]
+    assert after.facts["totals"]["reports"] == before.facts["totals"]["reports"] + 1
+    assert row_version(app, sid) == 2  # a reviewer who read the old facts is caught
+    again = clerk.post(f"/documents/circulars/{cid}/refresh", follow_redirects=True).get_data(as_text=True)
+    assert "B区单位2" not in again
+    assert circular(app, cid).facts_sha256 == after.facts_sha256
+
+
+# --- 8. the command line ---------------------------------------------------------------------------
+
+def test_cli_previews_a_draft_and_sets_a_prefix(app, world, city, tmp_path):
+    out = tmp_path / "preview.pdf"
+    runner = app.test_cli_runner()
+    result = runner.invoke(args=["circulars", "preview", "monthly", "--period", PERIOD, "--out", str(out),
+                                 "--office", "CITY"])
+    assert result.exit_code == 0, result.output
+    text = pdf_text(out.read_bytes())
+    assert "草稿" in text and "A区单位1" in text
+    result = runner.invoke(args=["circulars", "prefix", "DA", "阜A文明办"])
+    assert result.exit_code == 0, result.output
+    assert "阜A文明办〔YYYY〕N号" in result.output
+    with app.app_context():
+        from workflows.documents.circulars.numbering import prefix_of
+        assert prefix_of(db.session.get(Unit, city["a"])) == "阜A文明办"
+    bad = runner.invoke(args=["circulars", "prefix", "DA", "阜〔A〕"])
+    assert bad.exit_code != 0
+    bad = runner.invoke(args=["circulars", "preview", "monthly", "--period", "2026-13", "--out", str(out)])
+    assert bad.exit_code != 0
+
+
+# --- 9. who may ------------------------------------------------------------------------------------
+
+def test_fillers_and_other_offices_are_kept_out(app, world, city, create_user):
+    cid, sid = compose(app, city)
+    filler = signed_in(app, "filler.a1")
+    assert filler.get("/documents/circulars/new").status_code == 403
+    assert filler.post("/documents/circulars/new", data={"office": city["city"], "kind": "monthly",
+                                                          "period": PERIOD}).status_code == 403
+    create_user("office.b", city["b"], "office")
+    other = signed_in(app, "office.b")
+    assert other.get("/documents/circulars/new").status_code == 200
+    assert other.post("/documents/circulars/new", data={"office": city["city"], "kind": "monthly",
+                                                         "period": PERIOD}).status_code == 422
+    for path in (f"/documents/circulars/{cid}/refresh", f"/documents/circulars/{cid}/preview"):
+        assert other.post(path).status_code == 404, path
+        assert filler.post(path).status_code == 404, path
+    assert other.get(f"/documents/circulars/{cid}/pdf").status_code == 404
+    assert other.get(f"/submissions/{sid}").status_code == 404
+    assert other.get(f"/submissions/{sid}/edit").status_code == 404
+    with app.app_context():
+        assert db.session.execute(select(func.count()).select_from(Circular)).scalar() == 1
