@@ -400,3 +400,107 @@ def test_fillers_and_other_offices_are_kept_out(app, world, city, create_user):
     assert other.get(f"/submissions/{sid}/edit").status_code == 404
     with app.app_context():
         assert db.session.execute(select(func.count()).select_from(Circular)).scalar() == 1
+
+
+# --- 3. numbers under concurrent signing -----------------------------------------------------------
+
+SIGNINGS = 50
+
+
+def test_concurrent_signings_get_consecutive_distinct_numbers(rq_app, backend, city, create_user):
+    """On PostgreSQL, 50 signings at once: the counter row's lock hands out 1..50, each once.
+
+    With rq_app the render jobs only go to a Redis queue no worker reads, so the test times the signings."""
+    if backend != "postgresql":
+        pytest.skip("SQLite serialises writers on the whole database; the row lock is PostgreSQL's")
+    app = rq_app
+    make_world(app, city, create_user)
+    sids = []
+    from workflows.documents.circulars import composing
+    with app.test_request_context():
+        office, clerk, checker = db.session.get(Unit, city["city"]), user("office2"), user("checker")
+        for _n in range(SIGNINGS):
+            made = composing.compose(office, "criticism", PERIOD, clerk)
+            db.session.commit()
+            perform(made.submission_id, "submit", clerk)
+            perform(made.submission_id, "check", checker)
+            sids.append(made.submission_id)
+    start, errors = threading.Barrier(SIGNINGS), []
+
+    def sign(sid):
+        with app.test_request_context():
+            try:
+                start.wait(timeout=60)
+                perform(sid, "sign", user("head"))
+            except Exception as exc:  # noqa: BLE001 - reported below
+                errors.append((sid, repr(exc)))
+            finally:
+                db.session.remove()
+    threads = [threading.Thread(target=sign, args=(sid,)) for sid in sids]
+    for thread in threads:
+        thread.start()
+    for thread in threads:
+        thread.join(timeout=180)
+    assert not errors, errors[:3]
+    with app.app_context():
+        rows = db.session.execute(select(Circular.sequence, Circular.doc_number, Circular.number_year)).all()
+        assert sorted(r.sequence for r in rows) == list(range(1, SIGNINGS + 1))
+        assert len({r.doc_number for r in rows}) == SIGNINGS
+        assert {r.number_year for r in rows} == {YEAR}
+        assert db.session.execute(select(CircularSequence.last_value)).scalar_one() == SIGNINGS
+        assert db.session.execute(select(func.count()).select_from(JobRun).where(
+            JobRun.kind == "circular_pdf")).scalar() == SIGNINGS
+        assert db.session.execute(select(func.count()).select_from(Submission).where(
+            Submission.id.in_(sids), Submission.state == "signed")).scalar() == SIGNINGS
+
+
+# --- 5. a worker killed while it renders ------------------------------------------------------------
+
+def test_a_worker_killed_mid_render_is_retried_and_nothing_is_public_meanwhile(rq_app, run_worker, city,
+                                                                                create_user, create_unit):
+    import os
+    import signal
+    import time
+
+    from workflows import jobs
+    app = rq_app
+    for n in range(60):  # a longer document: the render outlasts the kill
+        create_unit(city["a"], name=f"A区第{n + 1}社区", code=f"DA-C{n:02d}", kind="community")
+    world = make_world(app, city, create_user)
+    cid, sid = compose(app, city)
+    to_signing(app, sid)
+    with app.test_request_context():
+        perform(sid, "sign", user("head"))
+    with app.app_context():
+        run_id = db.session.execute(select(JobRun.id).where(JobRun.kind == "circular_pdf")).scalar_one()
+    public = app.test_client()
+    worker = run_worker()
+    try:
+        deadline, running = time.monotonic() + 120, None
+        while time.monotonic() < deadline and running is None:
+            with app.app_context():
+                run = db.session.get(JobRun, run_id)
+                if run.state == "running" and run.worker_pid:
+                    running = run.worker_pid
+            time.sleep(0.05)
+        assert running and running != worker.pid, "the job never started"
+        assert public.get(f"/notices/{cid}").status_code == 404  # still rendering: not public
+        os.kill(running, signal.SIGKILL)
+        output = worker.communicate(timeout=300)[0].decode()
+    finally:
+        if worker.poll() is None:
+            worker.kill()
+    with app.app_context():
+        assert jobs.reap() == 0  # nothing left for the sweep: the row is settled
+        run = db.session.get(JobRun, run_id)
+        assert run.state in ("done", "failed"), (run.state, output)
+        assert run.attempts == 2, (run.attempts, output)  # the killed attempt counted; one more ran
+        signed = db.session.get(Circular, cid)
+        if run.state == "done":
+            from workflows.documents.circulars import render_jobs
+            assert signed.pdf_sha256 == hashlib.sha256(render_jobs.path_of(signed).read_bytes()).hexdigest()
+            assert public.get(f"/notices/{cid}").status_code == 200
+        else:
+            assert signed.pdf_sha256 is None
+            assert public.get(f"/notices/{cid}").status_code == 404
+    assert state_of(app, world["r1"]) == "published"

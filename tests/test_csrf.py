@@ -24,8 +24,9 @@ from workflows.demo.city import install_builtin_forms, install_builtin_workflows
 from workflows.engine.perform import perform
 from workflows.extensions import db
 from workflows.assessment.campaigns.plans import generate as generate_campaigns
-from workflows.models import (ApiToken, AuditEvent, Ballot, BallotMark, Campaign, FormVersion, JobRun, RoleGrant,
-                              ServiceRecord, Submission, Unit, UnitScore, User, Volunteer, WorkflowVersion)
+from workflows.models import (ApiToken, AuditEvent, Ballot, BallotMark, Campaign, Circular, FormVersion, JobRun,
+                              RoleGrant, ServiceRecord, Submission, Unit, UnitScore, User, Volunteer,
+                              WorkflowVersion)
 
 CHANGING = {"POST", "PUT", "PATCH", "DELETE"}
 TOKEN = re.compile(r'name="csrf_token" value="([^"]+)"')
@@ -370,6 +371,28 @@ CASES += [
     Case("ballots.confirm", "root", lambda w: f"/assessment/ballots/{_ballot(w, 'closed')}/confirm",
          lambda w: {"expected_version": _get(Ballot, _ballot(w, "closed"), "row_version")(w)},
          _ballot_status("closed")),
+]
+
+
+def _circular(w):
+    """A monthly circular for 2017-03 drafted by root at the city office (made once, the first time it is needed)."""
+    if "circular" not in w.ids:
+        from workflows.documents.circulars import composing
+        with w.app.test_request_context():
+            made = composing.compose(db.session.get(Unit, w.city["city"]), "monthly", "2017-03",
+                                     db.session.get(User, w.ids["root"]))
+            db.session.commit()
+            w.ids["circular"], w.ids["circular_submission"] = made.id, made.submission_id
+    return w.ids["circular"]
+
+
+CASES += [
+    Case("circulars.new", "root", lambda w: "/documents/circulars/new",
+         lambda w: {"office": w.city["city"], "kind": "criticism", "period": "2017-03"}, _count(Circular)),
+    Case("circulars.refresh", "root", lambda w: f"/documents/circulars/{_circular(w)}/refresh", lambda w: {},
+         lambda w: (_circular(w), _get(Submission, "circular_submission", "row_version")(w))[1]),
+    Case("circulars.preview", "root", lambda w: f"/documents/circulars/{_circular(w)}/preview", lambda w: {},
+         lambda w: (_circular(w), _count(JobRun, JobRun.kind == "circular_preview")(w))[1]),
 ]
 
 
