@@ -509,6 +509,7 @@ def test_a_worker_killed_mid_render_is_retried_and_nothing_is_public_meanwhile(r
             from workflows.documents.circulars import render_jobs
             assert signed.pdf_sha256 == hashlib.sha256(render_jobs.path_of(signed).read_bytes()).hexdigest()
             assert public.get(f"/notices/{cid}").status_code == 200
+            assert [p.name for p in render_jobs.folder().iterdir()] == [signed.pdf_name]  # no half file beside it
         else:
             assert signed.pdf_sha256 is None
             assert public.get(f"/notices/{cid}").status_code == 404
