@@ -24,8 +24,9 @@ from workflows.demo.city import install_builtin_forms, install_builtin_workflows
 from workflows.engine.perform import perform
 from workflows.extensions import db
 from workflows.assessment.campaigns.plans import generate as generate_campaigns
-from workflows.models import (ApiToken, AuditEvent, Ballot, BallotMark, Campaign, FormVersion, JobRun, RoleGrant,
-                              ServiceRecord, Submission, Unit, UnitScore, User, Volunteer, WorkflowVersion)
+from workflows.models import (ApiToken, AuditEvent, Ballot, BallotMark, Campaign, Circular, FormVersion, JobRun,
+                              RoleGrant, ServiceRecord, Submission, Unit, UnitScore, User, Volunteer,
+                              WorkflowVersion)
 
 CHANGING = {"POST", "PUT", "PATCH", "DELETE"}
 TOKEN = re.compile(r'name="csrf_token" value="([^"]+)"')
@@ -375,19 +376,19 @@ CASES += [
 
 
 def _circular(w):
-    """A published circular of the city office (root holds the office role there) naming a1, not yet opened."""
-    if "circular" in w.ids:
-        return w.ids["circular"]
-    from workflows.documents.circulars import composing
-    from workflows.models import CircularReceipt
-    from workflows.models.units import utcnow
-    with w.app.test_request_context():
-        circular = composing.compose(db.session.get(Unit, w.city["city"]), "monthly", "2017-03",
+    """A monthly circular for 2017-03 drafted by root at the city office, marked published and naming a1 (not
+    yet opened): the draft's routes and the receipts' routes share it (made once, the first time it is needed)."""
+    if "circular" not in w.ids:
+        from workflows.documents.circulars import composing
+        from workflows.models import CircularReceipt
+        from workflows.models.units import utcnow
+        with w.app.test_request_context():
+            made = composing.compose(db.session.get(Unit, w.city["city"]), "monthly", "2017-03",
                                      db.session.get(User, w.ids["root"]))
-        circular.doc_number, circular.published_at, circular.signed_on = "测文明办〔2017〕1号", utcnow(), date(2017, 4, 3)
-        db.session.add(CircularReceipt(circular_id=circular.id, unit_id=w.city["a1"]))
-        db.session.commit()
-        w.ids["circular"] = circular.id
+            made.doc_number, made.published_at, made.signed_on = "测文明办〔2017〕1号", utcnow(), date(2017, 4, 3)
+            db.session.add(CircularReceipt(circular_id=made.id, unit_id=w.city["a1"]))
+            db.session.commit()
+            w.ids["circular"], w.ids["circular_submission"] = made.id, made.submission_id
     return w.ids["circular"]
 
 
@@ -399,6 +400,12 @@ def _reminded(w):
 CASES += [
     Case("circular_receipts.remind", "root", lambda w: f"/documents/circulars/{_circular(w)}/remind",
          lambda w: {}, _reminded),
+    Case("circulars.new", "root", lambda w: "/documents/circulars/new",
+         lambda w: {"office": w.city["city"], "kind": "criticism", "period": "2017-03"}, _count(Circular)),
+    Case("circulars.refresh", "root", lambda w: f"/documents/circulars/{_circular(w)}/refresh", lambda w: {},
+         lambda w: (_circular(w), _get(Submission, "circular_submission", "row_version")(w))[1]),
+    Case("circulars.preview", "root", lambda w: f"/documents/circulars/{_circular(w)}/preview", lambda w: {},
+         lambda w: (_circular(w), _count(JobRun, JobRun.kind == "circular_preview")(w))[1]),
 ]
 
 def _case_id(case):

@@ -1,19 +1,14 @@
 """The unit directory: requested on its page, built by a real RQ worker, read back."""
 import io
-import re
 
 import pdfplumber
 import pytest
 from openpyxl import load_workbook
 from sqlalchemy import select
 
+from tests import gbt9704
 from workflows.extensions import db
 from workflows.models import JobRun
-
-MM = 72 / 25.4
-TOP, LEFT, WIDTH, HEIGHT = 37 * MM, 28 * MM, 156 * MM, 225 * MM
-PAGE_NUMBER = re.compile(r"^—\s*\d+\s*—$")
-
 
 @pytest.fixture
 def district_admin(rq_app, city, create_user, create_unit):
@@ -46,42 +41,18 @@ def _build(rq_app, run_worker, client, unit_id, fmt):
     return run_id, download.data
 
 
-def _lines(page):
-    rows = {}
-    for ch in page.chars:
-        rows.setdefault(round(ch["top"] / 2), []).append(ch)
-    for chars in rows.values():
-        chars.sort(key=lambda c: c["x0"])
-        yield ("".join(c["text"] for c in chars).strip(), min(c["x0"] for c in chars),
-               max(c["x1"] for c in chars), min(c["top"] for c in chars), max(c["bottom"] for c in chars))
-
-
 def test_directory_pdf_follows_the_official_page(rq_app, run_worker, district_admin, city):
     _, data = _build(rq_app, run_worker, district_admin, city["a"], "pdf")
     with pdfplumber.open(io.BytesIO(data)) as pdf:
         assert len(pdf.pages) >= 2
-        for page in pdf.pages:
-            assert (round(page.width), round(page.height)) == (595, 842)  # A4
         first_text = pdf.pages[0].extract_text()
         assert "A区文明办单位名录" in first_text.replace("\n", "")
         assert "A区单位1" in first_text
-        fonts = {c["fontname"] for p in pdf.pages for c in p.chars}
-        assert any("CJK" in f for f in fonts), fonts
-        numbers = {}
-        for index, page in enumerate(pdf.pages, start=1):
-            for text, x0, x1, top, bottom in _lines(page):
-                if PAGE_NUMBER.match(text):
-                    numbers[index] = (text, x0, x1)
-                    assert abs(top - (TOP + HEIGHT + 7 * MM)) < 3 * MM
-                    continue
-                assert LEFT - 1.5 * MM <= x0 and x1 <= LEFT + WIDTH + 1.5 * MM, (index, text)
-                assert TOP - 1.5 * MM <= top and bottom <= TOP + HEIGHT + 1.5 * MM, (index, text)
-        assert numbers[1][0].replace(" ", "") == "—1—"
-        assert numbers[1][2] > LEFT + WIDTH - 12 * MM  # odd page: right
-        assert numbers[2][1] < LEFT + 12 * MM  # even page: left
-        red = [c for c in pdf.pages[0].chars if c["non_stroking_color"] and len(c["non_stroking_color"]) == 3
-               and c["non_stroking_color"][0] > 0.6 and c["non_stroking_color"][1] < 0.45]
-        assert red and abs(min(c["top"] for c in red) - (TOP + 35 * MM)) < 6 * MM
+        gbt9704.check_fonts(pdf)
+        numbers = gbt9704.check_page_layout(pdf)  # A4, text in the text area, "— N —" right on odd pages, left on even
+        assert 2 in numbers
+        red = [c for c in pdf.pages[0].chars if gbt9704.is_red(c["non_stroking_color"])]
+        assert red and abs(min(c["top"] for c in red) - (gbt9704.TOP + 35 * gbt9704.MM)) < 6 * gbt9704.MM
 
 
 def test_directory_xlsx_lists_the_subtree_and_nothing_else(rq_app, run_worker, district_admin, city):
