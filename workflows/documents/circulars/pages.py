@@ -55,6 +55,11 @@ def load(circular_id, editing=False):
     return circular
 
 
+@bp.app_template_global("sees_circulars")
+def sees_circulars():
+    return current_user.is_authenticated and bool(grant_paths(current_user, *STAFF_ROLES))
+
+
 @bp.get("/")
 @login_required
 def index():
