@@ -18,6 +18,7 @@ from jinja2.sandbox import ImmutableSandboxedEnvironment
 from ... import pdf
 from ...assessment.obligations import charts
 from ...volunteers.certificates import qr_data_uri
+from . import parts
 from .kinds import kind_of
 
 _environments = {}
@@ -58,10 +59,12 @@ def charts_of(facts):
 
 
 def context(circular_kind, facts, answers, office_name, doc_number=None, issued_on=None, public_url=None,
-            draft=False):
+            draft=False, part="whole", annex_rows=None, annex_offset=0, pages=0):
     kind = kind_of(circular_kind)
     issued_on = issued_on or date.today()
     return {
+        "part": part, "annex_rows": facts.get("units", []) if annex_rows is None else annex_rows,
+        "annex_offset": annex_offset, "pages": pages, "page_numbers": part != "rest",
         "kind": kind.key, "facts": facts, "prose": answers, "title": answers.get("title") or kind.title(facts),
         "addressee": answers.get("addressee"), "organ": office_name, "organ_suffix": "",
         "signature": office_name, "doc_number": doc_number, "issued_on": issued_on, "draft": draft,
@@ -77,7 +80,15 @@ def render_html(circular_kind, facts, answers, office_name, **options):
     return env.get_template(kind_of(circular_kind).template).render(**values)
 
 
-def render_pdf(circular_kind, facts, answers, office_name, target, font_config=None, **options):
-    """Write the PDF to ``target``; returns the page count."""
+def render_pdf(circular_kind, facts, answers, office_name, target, font_config=None, processes=1, **options):
+    """Write the PDF to ``target``; returns the page count.
+
+    With ``processes`` > 1 a long annex is rendered in parts on that many processes at once and merged
+    (``parts.render``); the document is the same either way: the same pages, headers and numbers.
+    """
+    rows = facts.get("units", [])
+    if processes > 1 and kind_of(circular_kind).key == "monthly" and len(rows) >= parts.MIN_ROWS:
+        return parts.render(lambda **more: render_html(circular_kind, facts, answers, office_name, **options, **more),
+                            rows, target, processes)
     html = render_html(circular_kind, facts, answers, office_name, **options)
     return pdf.render_pdf(html, target, font_config=font_config)

@@ -1,0 +1,88 @@
+"""A long circular rendered in parts on two processes is the same document as in one piece.
+
+The monthly circular's annex of a few hundred units is split between a forked child and the
+rendering process and merged: every page keeps its GB/T 9704 page number in sequence on the right
+side for its parity, the annex table has its header on each of its pages, every unit's row is there
+once and numbered in order, and the same inputs give the same bytes.
+"""
+import hashlib
+import io
+import re
+from datetime import date
+
+import pdfplumber
+import pytest
+
+from tests import gbt9704
+from workflows.documents.circulars import parts, rendering
+from workflows.documents.circulars.composing import default_answers
+from workflows.documents.circulars.kinds import kind_of
+
+UNITS = parts.MIN_ROWS + 20
+ROW = re.compile(r"^(\d+)测试单位(\d+)号")
+
+
+def facts(units=UNITS):
+    obligations = [{"key": "activity", "label": "活动报送"}, {"key": "nomination", "label": "典型推荐"}]
+    rows = [{"id": i, "code": f"U{i}", "name": f"测试单位{i}号", "district": "甲区文明办", "reports": i % 3,
+             "hours": str(i % 7), "points": str(i % 11), "status": {"activity": "met", "nomination": "missing"}}
+            for i in range(1, units + 1)]
+    return {"period": "2026-11", "year": 2026, "month": 11, "office": {"id": 1, "name": "测试市文明办"},
+            "obligations": obligations,
+            "districts": [{"name": "甲区文明办", "units": units, "active": units, "participation": 100.0,
+                           "reports": units, "met": {"activity": 100.0, "nomination": 0.0}}],
+            "units": rows, "missed": [], "met_all": [], "exemplary": [], "top_ten": [],
+            "totals": {"units": units, "reports": units, "hours": "0", "missed": 0}, "covered": []}
+
+
+def render(app, processes):
+    data = facts()
+    answers = default_answers(kind_of("monthly"), data)
+    out = io.BytesIO()
+    with app.test_request_context():
+        pages = rendering.render_pdf("monthly", data, answers, "测试市文明办", out, processes=processes,
+                                     doc_number="测文明办〔2026〕7号", issued_on=date(2026, 12, 1))
+    return pages, out.getvalue(), answers["title"]
+
+
+@pytest.fixture
+def sqlite_only(backend):
+    if backend != "sqlite":
+        pytest.skip("rendering reads no database; once is enough")
+
+
+def test_parts_merge_into_one_numbered_document(app, sqlite_only):
+    pages, data, title = render(app, processes=2)
+    assert data.startswith(b"%PDF")
+    with pdfplumber.open(io.BytesIO(data)) as pdf:
+        assert len(pdf.pages) == pages
+        numbers = gbt9704.check_page_layout(pdf)
+        assert sorted(numbers) == list(range(1, pages + 1)), "every page carries its number, in sequence"
+        gbt9704.check_first_page(pdf.pages[0], title)
+        seen, headed = [], 0
+        for page in pdf.pages:
+            texts = [text.replace(" ", "") for text, *_ in gbt9704.lines(page)]
+            rows = [int(m.group(1)) for m in map(ROW.match, texts) if m]
+            if rows:
+                headed += any(t.startswith("序号单位") for t in texts)
+                assert int(ROW.match(next(t for t in texts if ROW.match(t))).group(2)) == rows[0]
+            seen.extend(rows)
+        assert seen == list(range(1, UNITS + 1)), "each unit's row once, numbered on across the parts"
+        annex_pages = sum(1 for page in pdf.pages
+                          if any(ROW.match(t.replace(" ", "")) for t, *_ in gbt9704.lines(page)))
+        assert headed == annex_pages, "the table's header on every page of the annex"
+
+
+def test_parts_give_the_same_bytes_every_time(app, sqlite_only):
+    first, second = render(app, processes=2), render(app, processes=2)
+    assert hashlib.sha256(first[1]).hexdigest() == hashlib.sha256(second[1]).hexdigest()
+
+
+def test_a_short_annex_is_rendered_in_one_piece(app, sqlite_only):
+    data = facts(parts.MIN_ROWS - 1)
+    answers = default_answers(kind_of("monthly"), data)
+    with app.test_request_context():
+        one, two = io.BytesIO(), io.BytesIO()
+        rendering.render_pdf("monthly", data, answers, "测试市文明办", one, issued_on=date(2026, 12, 1))
+        rendering.render_pdf("monthly", data, answers, "测试市文明办", two, processes=2, issued_on=date(2026, 12, 1))
+    assert one.getvalue() == two.getvalue()
