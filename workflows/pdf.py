@@ -57,15 +57,19 @@ def url_fetcher_for(app):
     return _StaticFetcher(app.static_folder, app.static_url_path)
 
 
+def layout(html, *, base_url=None, font_config=None):
+    """``html`` laid out in pages (a WeasyPrint Document, written with ``write_pdf``), fetching as above."""
+    fetcher = url_fetcher_for(current_app)
+    return HTML(string=html, base_url=base_url or STATIC_BASE, url_fetcher=fetcher).render(font_config=font_config)
+
+
 def render_pdf(html, target, *, base_url=None, font_config=None):
     """Write ``html`` as PDF to ``target`` (path or binary file); return the page count.
 
     ``font_config`` (a ``weasyprint.text.fonts.FontConfiguration``) may be
     shared by the documents of one job: the fonts are then looked up once.
     """
-    fetcher = url_fetcher_for(current_app)
-    document = HTML(string=html, base_url=base_url or STATIC_BASE, url_fetcher=fetcher).render(
-        font_config=font_config)
+    document = layout(html, base_url=base_url, font_config=font_config)
     document.write_pdf(target)
     return len(document.pages)
 

@@ -36,7 +36,7 @@ def synthetic_facts(units, seed=11):
     rng = random.Random(seed)
     rows, tallies = [], {d: {"units": 0, "active": 0, "reports": 0, "met": 0} for d in DISTRICTS}
     for i in range(units):
-        district = DISTRICTS[i % len(DISTRICTS)]
+        district = DISTRICTS[i * len(DISTRICTS) // units]  # tree order: a district's units together
         reports = rng.choice([0, 1, 1, 2, 3, 5])
         status = {"activity": "met" if reports else rng.choice(["missing", "late"]),
                   "nomination": rng.choice(["met", "met", "pending", "missing"])}

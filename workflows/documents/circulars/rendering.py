@@ -62,8 +62,12 @@ def context(circular_kind, facts, answers, office_name, doc_number=None, issued_
             draft=False, part="whole", annex_rows=None, annex_offset=0, pages=0):
     kind = kind_of(circular_kind)
     issued_on = issued_on or date.today()
+    units = facts.get("units", [])
+    annex_rows = units if annex_rows is None else annex_rows
+    # A part that starts inside a district heads its first rows "（续）".
+    continues = bool(annex_offset and annex_rows and units[annex_offset - 1]["district"] == annex_rows[0]["district"])
     return {
-        "part": part, "annex_rows": facts.get("units", []) if annex_rows is None else annex_rows,
+        "part": part, "annex_rows": annex_rows, "annex_continues": continues,
         "annex_offset": annex_offset, "pages": pages, "page_numbers": part != "rest",
         "kind": kind.key, "facts": facts, "prose": answers, "title": answers.get("title") or kind.title(facts),
         "addressee": answers.get("addressee"), "organ": office_name, "organ_suffix": "",
