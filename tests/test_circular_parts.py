@@ -86,3 +86,46 @@ def test_a_short_annex_is_rendered_in_one_piece(app, sqlite_only):
         rendering.render_pdf("monthly", data, answers, "测试市文明办", one, issued_on=date(2026, 12, 1))
         rendering.render_pdf("monthly", data, answers, "测试市文明办", two, processes=2, issued_on=date(2026, 12, 1))
     assert one.getvalue() == two.getvalue()
+
+
+def test_a_worker_renders_a_long_circular_in_parts(rq_app, run_worker, city, create_user):
+    """Through a real RQ worker (PDF_RENDER_PROCESSES is 2 by default): the signed circular's PDF is the
+    merged parts, every unit once, every page numbered in sequence."""
+    from sqlalchemy import select
+
+    from tests.test_circulars import compose, make_world, to_signing, user
+    from workflows.documents.circulars import render_jobs
+    from workflows.engine.perform import perform
+    from workflows.extensions import db
+    from workflows.models import Circular, JobRun
+    app = rq_app
+    assert app.config["PDF_RENDER_PROCESSES"] == 2
+    make_world(app, city, create_user)
+    cid, sid = compose(app, city)
+    with app.app_context():
+        row = db.session.get(Circular, cid)
+        # The snapshot's own units stand for the hundreds of rows (receipts go to units that exist).
+        real = [u["id"] for u in row.facts["units"]]
+        rows = [dict(u, id=real[i % len(real)]) for i, u in enumerate(facts()["units"])]
+        long_facts = dict(row.facts, units=rows)
+        row.facts = long_facts
+        db.session.commit()
+    to_signing(app, sid)
+    with app.test_request_context():
+        perform(sid, "sign", user("head"))
+    output = run_worker().communicate(timeout=300)[0].decode()
+    with app.app_context():
+        run = db.session.execute(select(JobRun).where(JobRun.kind == "circular_pdf")).scalar_one()
+        assert run.state == "done", output
+        signed = db.session.get(Circular, cid)
+        data = render_jobs.path_of(signed).read_bytes()
+        assert signed.pdf_sha256 == hashlib.sha256(data).hexdigest()
+    assert b"/Producer (pypdf)" in data, "rendered in parts and merged, not in one piece"
+    with pdfplumber.open(io.BytesIO(data)) as pdf:
+        assert len(pdf.pages) == signed.pdf_pages
+        numbers = gbt9704.check_page_layout(pdf)
+        assert sorted(numbers) == list(range(1, len(pdf.pages) + 1))
+        numbered = [int(m.group(1)) for page in pdf.pages for text, *_ in gbt9704.lines(page)
+                    if (m := ROW.match(text.replace(" ", "")))]
+        assert numbered == list(range(1, UNITS + 1))
+        assert signed.doc_number in pdf.pages[0].extract_text().replace(" ", "")
