@@ -1,0 +1,131 @@
+"""axe-core (from npm, see package.json) finds no serious or critical problem on the daily pages."""
+import re
+
+import pytest
+from PIL import Image
+from playwright.sync_api import expect
+
+from tests.conftest import REQUIRE, ROOT
+from tests.e2e.test_fill_in_browser import _id
+from workflows.demo.city import install_builtin_forms, install_builtin_workflows
+from workflows.extensions import db
+
+AXE = ROOT / "node_modules" / "axe-core" / "axe.min.js"
+DESKTOP = {"width": 1280, "height": 800}
+
+
+@pytest.fixture
+def axe():
+    if not AXE.exists():
+        message = f"axe-core is not installed at {AXE} (bin/setup installs it with npm)"
+        if REQUIRE:
+            pytest.fail(message)
+        pytest.skip(message)
+    return str(AXE)
+
+
+def serious_violations(page, axe):
+    """Rule id and the elements it flags, for every serious or critical axe violation on the page."""
+    page.add_script_tag(path=axe)
+    result = page.evaluate("""async () => {
+        const result = await axe.run(document, {resultTypes: ['violations']});
+        return result.violations.map(v => ({id: v.id, impact: v.impact, help: v.help,
+                                            targets: v.nodes.map(n => n.target.join(' '))}));
+    }""")
+    return [v for v in result if v["impact"] in ("serious", "critical")]
+
+
+def _new_page(browser):
+    # The app's Content-Security-Policy refuses injected scripts, as it should
+    # for anyone else's; the test's own axe script is let through.
+    return browser.new_context(viewport=DESKTOP, bypass_csp=True).new_page()
+
+
+def _sign_in(browser, live_server, username):
+    page = _new_page(browser)
+    page.goto(f"{live_server}/login")
+    page.fill("#username", username)
+    page.fill("#password", "correct-horse-1")
+    page.click("button.primary")
+    expect(page.locator("#username")).to_have_count(0)
+    return page
+
+
+def _fill_activity_report(page, photo):
+    page.check("input[name=theme][value='qingming']")
+    page.fill("#title", "清明文明祭祀宣传")
+    page.fill("#held_on", "2017-04-04")
+    page.fill("#place", "A区公墓")
+    page.fill("#beneficiaries", "祭扫群众")
+    page.fill("#content", "在公墓入口发放文明祭祀倡议书，劝导群众鲜花祭扫、网络祭扫，减少燃放。" * 2)
+    page.check("input[name=has_media][value='0']")
+    page.fill("[name=roster-0-name]", "张三")
+    page.fill("[name=roster-0-id_number]", _id())
+    page.fill("[name=roster-0-hours]", "4")
+    page.set_input_files("input[name=photos]", str(photo))
+    page.fill("#person_in_charge", "王主任")
+    page.fill("#contact_phone", "13800138000")
+    page.fill("#recorder", "李四")
+
+
+def test_no_serious_accessibility_violations_on_the_daily_pages(
+        app, live_server, browser, axe, city, create_user, tmp_path):
+    with app.app_context():
+        install_builtin_forms()
+        install_builtin_workflows()
+        db.session.commit()
+    create_user("filler.a1", city["a1"], "filler")
+    create_user("reviewer.a", city["a"], "reviewer")
+    create_user("admin.city", city["city"], "admin")
+    photo = tmp_path / "a.jpg"
+    Image.new("RGB", (32, 32), (20, 120, 20)).save(photo, "JPEG")
+    found = {}
+
+    def check(name, page):
+        violations = serious_violations(page, axe)
+        if violations:
+            found[name] = violations
+
+    login = _new_page(browser)
+    login.goto(f"{live_server}/login")
+    check("login", login)
+
+    clerk = _sign_in(browser, live_server, "filler.a1")
+    clerk.goto(f"{live_server}/forms/")
+    check("forms list", clerk)
+    clerk.goto(f"{live_server}/forms/activity_report/new")
+    check("fill (empty)", clerk)
+    # axe has no rule for a radio group's own label, nor for a cell named by its column and row.
+    expect(clerk.get_by_role("radiogroup", name="节点主题")).to_have_count(1)
+    expect(clerk.get_by_role("radiogroup", name="是否有媒体报道")).to_have_count(1)
+    expect(clerk.get_by_role("textbox", name=re.compile(r"^姓名\s*\*?\s*1$"))).to_have_count(1)
+    clerk.click("[data-add-row=roster]")
+    expect(clerk.get_by_role("textbox", name=re.compile(r"^姓名\s*\*?\s*2$"))).to_have_count(1)
+    clerk.click("button[value=submit]")
+    expect(clerk.locator(".field-error, .error").first).to_be_visible()
+    check("fill (refused, with errors)", clerk)
+    _fill_activity_report(clerk, photo)
+    clerk.click("button[value=submit]")
+    expect(clerk.locator("main")).to_contain_text("待审核")
+    submission_url = clerk.url
+    clerk.goto(f"{live_server}/submissions/")
+    check("submissions", clerk)
+
+    reviewer = _sign_in(browser, live_server, "reviewer.a")
+    reviewer.goto(f"{live_server}/review/")
+    expect(reviewer.locator("main")).to_contain_text("清明文明祭祀宣传")
+    check("queue", reviewer)
+    reviewer.goto(submission_url)
+    expect(reviewer.locator("textarea[name=comment]")).to_be_visible()
+    check("review", reviewer)
+
+    admin = _sign_in(browser, live_server, "admin.city")
+    admin.goto(f"{live_server}/admin/units/")
+    check("admin units", admin)
+    admin.goto(f"{live_server}/admin/users/")
+    check("admin users", admin)
+
+    report = "\n".join(
+        f"{name}: {v['id']} ({v['impact']}: {v['help']}) at {', '.join(v['targets'][:8])}"
+        for name, violations in found.items() for v in violations)
+    assert not found, "axe-core found serious or critical violations:\n" + report
