@@ -56,4 +56,6 @@ def choose(lang):
 
 
 def init_app(app):
+    from .job_labels import job_label
     app.register_blueprint(bp)
+    app.add_template_global(job_label)

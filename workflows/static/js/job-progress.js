@@ -10,6 +10,7 @@
       .then(function (s) {
         part("state_label").textContent = s.state_label;
         part("progress").value = s.progress;
+        part("percent").textContent = String(s.progress);
         var error = part("error");
         error.hidden = !s.error;
         error.textContent = s.error || "";
