@@ -1,5 +1,6 @@
 """Distribution and receipt (签收): the named units see a published circular, opening it signs for it once,
 the office sees who has not and reminds their fillers at most once a day."""
+import re
 from datetime import date, timedelta
 
 import pytest
@@ -158,9 +159,10 @@ def test_remind_notifies_only_the_unopened_units_fillers_once_a_day(app, client,
     client.post("/logout")
     login("filler.a2")
     home = client.get("/").get_data(as_text=True)
-    assert "/documents/circulars/of-submission/" in home
+    link = re.search(r'href="(/notifications/\d+)"', home).group(1)  # opening it marks it read
     with app.app_context():
         sid = db.session.get(Circular, published["circular"]).submission_id
+    assert client.get(link).headers["Location"].endswith(f"/documents/circulars/of-submission/{sid}/read")
     assert client.get(f"/documents/circulars/of-submission/{sid}/read").headers["Location"].endswith(
         f"/documents/circulars/{published['circular']}/read")
 

@@ -25,7 +25,7 @@ from workflows.engine.perform import perform
 from workflows.extensions import db
 from workflows.assessment.campaigns.plans import generate as generate_campaigns
 from workflows.models import (ApiToken, AuditEvent, Ballot, BallotMark, Campaign, Circular, FormVersion, JobRun,
-                              RoleGrant, ServiceRecord, Submission, Unit, UnitScore, User, Volunteer,
+                              Notification, RoleGrant, ServiceRecord, Submission, Unit, UnitScore, User, Volunteer,
                               WorkflowVersion)
 
 CHANGING = {"POST", "PUT", "PATCH", "DELETE"}
@@ -272,6 +272,8 @@ CASES = [
          lambda w: {"action": "save", "row_version": "1", "title": "改过的标题"}, _submission("draft")),
     Case("review.act", "reviewer.a", lambda w: f"/submissions/{w.ids['submitted']}/actions/approve",
          lambda w: {"expected_version": "2", "comment": "同意"}, _submission("submitted")),
+    Case("notifications.read_all", "reviewer.a", lambda w: "/notifications/read", lambda w: {},
+         _count(Notification, Notification.read_at.is_(None))),
     Case("review.bulk", "reviewer.a", lambda w: "/review/bulk",
          lambda w: {"ids": str(w.ids["for_bulk"]), f"v{w.ids['for_bulk']}": "2", "action": "approve",
                     "batch": "1"}, _submission("for_bulk")),

@@ -154,7 +154,7 @@ def queue_ids(client):
     """The submissions a reviewer's queue page lists, by the ids of their checkboxes and links."""
     page = client.get("/review/").get_data(as_text=True)
     boxes = [int(i) for i in re.findall(r'name="ids" value="(\d+)"', page)]
-    links = [int(i) for i in re.findall(r'<td><a href="/submissions/(\d+)">\d+</a></td>', page)]
+    links = [int(i) for i in re.findall(r'<td><a href="/submissions/(\d+)\?back=', page)]
     assert boxes == links, (boxes, links)
     return boxes
 

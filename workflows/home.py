@@ -4,13 +4,13 @@ from datetime import date
 from flask import Blueprint, abort, jsonify, render_template, send_file, url_for
 from flask_babel import gettext as _
 from flask_login import current_user, login_required
-from sqlalchemy import select
+from sqlalchemy import and_, func, select, true
 
 from . import jobs
 from .access import grant_paths, has_role_at
 from .extensions import db
 from .labels import JOB_STATES, ROLES
-from .models import JobRun, Notification, Role
+from .models import JobRun, Notification, Role, Submission
 
 bp = Blueprint("home", __name__)
 
@@ -20,11 +20,43 @@ bp = Blueprint("home", __name__)
 def index():
     is_admin = bool(grant_paths(current_user, Role.ADMIN))
     grants = sorted(current_user.grants, key=lambda g: (g.unit.path, g.role))
-    notes = db.session.execute(select(Notification).where(Notification.user_id == current_user.id)
-                               .order_by(Notification.id.desc()).limit(10)).scalars().all()
+    todo, notes, handled = _notifications(current_user)
+    unread = db.session.execute(select(func.count()).select_from(Notification).where(
+        Notification.user_id == current_user.id, Notification.read_at.is_(None))).scalar()
     circulars = _circulars_provider(current_user) if _circulars_provider else []
-    return render_template("home.html", grants=grants, roles=ROLES, is_admin=is_admin, notes=notes,
-                           due=_due(grants), circulars=circulars)
+    return render_template("home.html", grants=grants, roles=ROLES, is_admin=is_admin, notes=notes, todo=todo,
+                           handled=handled, unread=unread, due=_due(grants), circulars=circulars)
+
+
+# Kinds that ask the reader to act on a submission in the state they were sent for (``for_state``).
+TODO_KINDS = ("action_needed", "reminder")
+
+
+def _notifications(user, todo_limit=20, limit=10):
+    """(to do, the other recent notifications, ids of those someone already handled).
+
+    A request to act is "to do" while its submission is still in the state it was sent for; once the
+    submission has left it (another reviewer decided), it is only news. One row per submission.
+    """
+    pending = and_(Notification.kind.in_(TODO_KINDS), Notification.for_state.is_not(None),
+                   Submission.state == Notification.for_state)
+    rows = db.session.execute(
+        select(Notification).join(Submission, Submission.id == Notification.submission_id)
+        .where(Notification.user_id == user.id, pending).order_by(Notification.id.desc()).limit(todo_limit * 3)
+    ).scalars().all()
+    todo, seen = [], set()
+    for note in rows:
+        if note.submission_id not in seen and len(todo) < todo_limit:
+            seen.add(note.submission_id)
+            todo.append(note)
+    pending_ids = {note.id for note in rows}
+    notes = db.session.execute(
+        select(Notification, Submission.state).outerjoin(Submission, Submission.id == Notification.submission_id)
+        .where(Notification.user_id == user.id, Notification.id.not_in(pending_ids) if pending_ids else true())
+        .order_by(Notification.id.desc()).limit(limit)).all()
+    handled = {note.id for note, state in notes
+               if note.kind in TODO_KINDS and note.for_state is not None and state != note.for_state}
+    return todo, [note for note, _state in notes], handled
 
 
 # Filled in by the circulars package: user → rows (id, title, doc_number, issued, opened), the circulars

@@ -9,7 +9,7 @@ from sqlalchemy import func, select
 
 from forms.answers import to_json, validate
 
-from . import personal_data, posted, roster_excel, roster_people, uploads
+from . import list_rows, personal_data, posted, roster_excel, roster_people, uploads
 from ..access import VIEW_ROLES, can_view, grant_paths, has_role_at
 from ..extensions import db
 from .form_versions import latest_published
@@ -20,6 +20,7 @@ from ..models import FormVersion, Role, StoredFile, Submission, Unit, WorkflowVe
 from ..labels import SUBMISSION_STATES
 from ..models.units import utcnow
 from ..redirects import safe_next
+from ..remembered_filters import remembered
 
 bp = Blueprint("submissions", __name__)
 
@@ -286,6 +287,9 @@ def show(submission_id):
 @bp.get("/submissions/")
 @login_required
 def listing():
+    back = remembered("submissions", ("state",), "submissions.listing")
+    if back is not None:
+        return back
     paths = sorted({p for role in VIEW_ROLES for p in grant_paths(current_user, role)})
     stmt = (select(Submission).join(Unit, Submission.unit_id == Unit.id)
             .where(Unit.in_any_subtree(paths)).order_by(Submission.id.desc()).limit(PAGE + 1))
@@ -300,7 +304,8 @@ def listing():
     rows = rows[:PAGE]
     return render_template("filling/list.html", submissions=rows, state=state, lang=language(),
                            labels={s.id: state_label(s, language()) for s in rows},
-                           next_before=rows[-1].id if more else None)
+                           dates=list_rows.activity_dates(rows), campaign_names=list_rows.filter_labels(language())[1],
+                           age=list_rows.age, now=utcnow(), next_before=rows[-1].id if more else None)
 
 
 def state_label(submission, lang):

@@ -82,12 +82,17 @@ class IdempotencyRecord(db.Model):
 
 class Notification(db.Model):
     __tablename__ = "notification"
+    __table_args__ = (db.Index("ix_notification_user_read", "user_id", "read_at", "id"),)
 
     id: Mapped[int] = mapped_column(primary_key=True)
     user_id: Mapped[int] = mapped_column(db.ForeignKey("user_account.id"), index=True)
     submission_id: Mapped[int | None] = mapped_column(db.ForeignKey("submission.id"), index=True)
     kind: Mapped[str] = mapped_column(String(32))
-    text: Mapped[str] = mapped_column(Text)
+    text: Mapped[str] = mapped_column(Text)  # in Chinese: what rows without ``params`` show to everyone
+    # What the kind's message is made of, rendered in the reader's language when read (None on old rows).
+    params: Mapped[dict | None] = mapped_column(JSON)
+    # For "action needed": the state the submission was in; once it has left it, someone else acted.
+    for_state: Mapped[str | None] = mapped_column(String(32))
     created_at: Mapped[datetime] = mapped_column(default=utcnow)
     read_at: Mapped[datetime | None] = mapped_column()
 

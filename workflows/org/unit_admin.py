@@ -8,8 +8,10 @@ from wtforms.validators import DataRequired, Length
 
 from ..extensions import db
 from ..labels import UNIT_KINDS
+from ..models import Role
 from .operations import OrgError, create_unit, deactivate_unit, move_unit, reactivate_unit, rename_unit
 from .scope import admin_paths, load_unit_in_scope, tree_order, unit_choices, units_in_scope
+from .unit_search import as_typeahead
 
 bp = Blueprint("admin_units", __name__, url_prefix="/admin/units")
 
@@ -52,14 +54,23 @@ def _apply(form, operation):
 @login_required
 def tree():
     paths = admin_paths()
+    q = request.args.get("q", "").strip()[:100]
     units = units_in_scope(paths)
+    total = len(units)
+    matches = set()
+    if q:
+        # The matches and the units above them, so each match is shown where it sits in the tree.
+        needle = q.casefold()
+        matches = {u.id for u in units if needle in u.name.casefold() or needle in u.code.casefold()}
+        wanted = {ancestor for u in units if u.id in matches for ancestor in u.ancestor_ids()}
+        units = [u for u in units if u.id in wanted]
     children = {}
     for unit in tree_order(units):
         children.setdefault(unit.parent_id, []).append(unit)
     ids = {u.id for u in units}
     roots = [u for u in tree_order(units) if u.parent_id not in ids]
-    return render_template("org/units.html", roots=roots, children=children,
-                           kinds=UNIT_KINDS, total=len(units))
+    return render_template("org/units.html", roots=roots, children=children, q=q, matches=matches,
+                           kinds=UNIT_KINDS, total=total)
 
 
 @bp.route("/new", methods=["GET", "POST"])
@@ -87,6 +98,7 @@ def edit(unit_id):
     form.kind.choices = _kind_choices()
     move = MoveForm(prefix="move")
     move.parent_id.choices = unit_choices(units_in_scope(paths, active_only=True), exclude_path=unit.path)
+    as_typeahead(move.parent_id, Role.ADMIN)
     if form.validate_on_submit():
         def save():
             rename_unit(unit, form.name.data, form.code.data.strip())
@@ -106,12 +118,14 @@ def move(unit_id):
     form.kind.choices = _kind_choices()
     move_form = MoveForm(prefix="move")
     move_form.parent_id.choices = unit_choices(units_in_scope(paths, active_only=True))
+    as_typeahead(move_form.parent_id, Role.ADMIN)
     if move_form.validate_on_submit():
         target = load_unit_in_scope(move_form.parent_id.data, paths)
         if _apply(move_form, lambda: move_unit(unit, target)):
             flash(_("Unit %(name)s moved under %(parent)s.", name=unit.name, parent=target.name), "success")
             return redirect(url_for(".edit", unit_id=unit.id))
     move_form.parent_id.choices = unit_choices(units_in_scope(paths, active_only=True), exclude_path=unit.path)
+    as_typeahead(move_form.parent_id, Role.ADMIN)
     return render_template("org/unit_edit.html", unit=unit, form=form, move=move_form,
                            confirm=ConfirmForm()), 422
 

@@ -9,10 +9,11 @@ from wtforms.validators import DataRequired, Length
 
 from ..extensions import db
 from ..labels import ROLES
-from ..models import RoleGrant, Unit, User
+from ..models import Role, RoleGrant, Unit, User
 from .operations import create_user, grant_role, reset_password, revoke_role, set_user_active
 from .scope import admin_paths, load_unit_in_scope, load_user_in_scope, manageable, unit_choices, units_in_scope
 from .unit_admin import ConfirmForm, _apply
+from .unit_search import as_typeahead
 
 bp = Blueprint("admin_users", __name__, url_prefix="/admin/users")
 PAGE = 50
@@ -62,6 +63,7 @@ def new():
     paths = admin_paths()
     form = UserForm()
     form.unit_id.choices = unit_choices(units_in_scope(paths, active_only=True))
+    as_typeahead(form.unit_id, Role.ADMIN)
     if form.validate_on_submit():
         unit = load_unit_in_scope(form.unit_id.data, paths)
         created = []
@@ -76,6 +78,7 @@ def _detail_forms(paths):
     grant = GrantForm(prefix="grant")
     grant.role.choices = [(k, str(v)) for k, v in ROLES.items()]
     grant.unit_id.choices = unit_choices(units_in_scope(paths, active_only=True))
+    as_typeahead(grant.unit_id, Role.ADMIN)
     return grant, PasswordForm(prefix="pw"), ConfirmForm()
 
 

@@ -1,4 +1,9 @@
-"""Notifications: the ``notify`` effect tells the next actors; overdue items get reminders."""
+"""Notifications: the ``notify`` effect tells the next actors; overdue items get reminders.
+
+A notification is stored as its kind and parameters and rendered in the
+reader's language when read (``render``); its ``text`` keeps the Chinese
+wording, which rows written before the parameters existed show as they are.
+"""
 from datetime import timedelta
 
 from flask_babel import force_locale, gettext as _
@@ -26,19 +31,65 @@ def next_roles(workflow, submission):
     return sorted(r for r in roles if r != "owner")
 
 
+def N_(msgid):
+    """Marks a msgid for extraction (Babel's default keyword); it is translated when read, not here."""
+    return msgid
+
+
+# kind → the English msgid its parameters fill; the catalogue gives the reader's language.
+MESSAGES = {
+    "action_needed": N_("“%(title)s” (%(unit)s) is %(state)s; please handle it."),
+    "state_changed": N_("Your submission “%(title)s” is now: %(state)s."),
+    "reminder": N_("Overdue since %(due)s: “%(title)s” (%(unit)s) is waiting for you."),
+}
+
+
+def _both(text):
+    """A definition's {zh, en} text as plain data for ``params``."""
+    return {"zh": text.zh, "en": text.get("en")}
+
+
+def submission_params(submission, workflow=None):
+    params = {"title": submission.title or None, "form": _both(submission.definition.spec.schema.title),
+              "unit": submission.unit.name}
+    if workflow is not None:
+        params["state"] = _both(workflow.state(submission.state).label)
+    return params
+
+
+def _text(kind, params, lang):
+    values = {key: (value.get(lang) or value.get("zh")) if isinstance(value, dict) else value
+              for key, value in params.items()}
+    values["title"] = values.get("title") or values.get("form") or ""
+    with force_locale("en" if lang == "en" else "zh_CN"):
+        return _(MESSAGES[kind], **values)
+
+
+def render(notification, lang):
+    """The notification's message in ``lang`` ("zh" or "en"); old rows and unknown kinds as stored."""
+    if notification.params is None or notification.kind not in MESSAGES:
+        return notification.text
+    try:
+        return _text(notification.kind, notification.params, lang)
+    except (KeyError, TypeError, ValueError):
+        return notification.text
+
+
+def _add(user_id, submission, kind, params, for_state=None):
+    db.session.add(Notification(user_id=user_id, submission_id=submission.id, kind=kind, params=params,
+                                for_state=for_state, text=_text(kind, params, "zh")))
+
+
 @effect("notify")
 def notify(context):
     submission = context.submission
-    title = submission.title or submission.definition.spec.schema.title.zh
-    state = context.workflow.state(submission.state).label.zh
+    params = submission_params(submission, context.workflow)
     for person in responsible(submission, next_roles(context.workflow, submission)):
         if person.id == context.actor.id:
             continue
-        db.session.add(Notification(user_id=person.id, submission_id=submission.id, kind="action_needed",
-                                    text=f"“{title}”（{submission.unit.name}）{state}，请处理。"))
+        _add(person.id, submission, "action_needed", params, for_state=submission.state)
     if submission.created_by_id != context.actor.id:
-        db.session.add(Notification(user_id=submission.created_by_id, submission_id=submission.id,
-                                    kind="state_changed", text=f"您的填报“{title}”现为：{state}。"))
+        _add(submission.created_by_id, submission, "state_changed", params)
 
 
 @job_kind("overdue_reminders", retries=1, timeout=600)
@@ -57,14 +108,11 @@ def send_overdue_reminders(ctx, now=None):
         recent = set(db.session.execute(select(Notification.user_id).where(
             Notification.submission_id == submission.id, Notification.kind == "reminder",
             Notification.created_at > since)).scalars())
-        with force_locale("zh_CN"):
-            text = _("Overdue since %(due)s: “%(title)s” (%(unit)s) is waiting for you.",
-                     due=submission.due_at.strftime("%Y-%m-%d"), title=submission.title or submission.definition.spec.schema.title.zh,
-                     unit=submission.unit.name)
+        params = dict(submission_params(submission), due=submission.due_at.strftime("%Y-%m-%d"))
         for person in responsible(submission, next_roles(workflow, submission)):
             if person.id in recent:
                 continue
-            db.session.add(Notification(user_id=person.id, submission_id=submission.id, kind="reminder", text=text))
+            _add(person.id, submission, "reminder", params, for_state=submission.state)
             sent += 1
         if index % 200 == 0:
             ctx.progress(100 * index / max(1, len(overdue)))

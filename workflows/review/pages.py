@@ -6,16 +6,16 @@ from flask_babel import gettext as _, ngettext
 from flask_login import current_user, login_required
 from sqlalchemy import select
 
-from . import queue
+from . import queue, queue_position
 from ..access import grant_paths
 from ..org.scope import unit_choices
-from ..engine.definition import load_workflow
 from ..engine.perform import ActionError, NotFound, actions_for, may_act, open_vote, perform, workflow_of
 from ..extensions import db
-from ..filling.form_versions import newest_released
-from ..models import AuditEvent, Submission, Unit, WorkflowVersion
+from ..filling import list_rows
+from ..models import AuditEvent, Submission, Unit
 from ..models.units import utcnow
 from ..redirects import safe_next
+from ..remembered_filters import remembered
 from ..filling.submissions import can_view, language
 
 bp = Blueprint("review", __name__)
@@ -23,8 +23,12 @@ BULK_LIMIT = 200
 MAX_ID = 2 ** 31 - 1  # the integer columns' range: a larger id exists nowhere
 
 
-def _scope_units():
-    paths = sorted({p for role in queue.QUEUE_ROLES for p in grant_paths(current_user, role)})
+def _scope_paths():
+    return sorted({p for role in queue.QUEUE_ROLES for p in grant_paths(current_user, role)})
+
+
+def _scope_units(paths):
+    """The offices in reach: the unit filter's options without JavaScript (the type-ahead finds any unit)."""
     if not paths:
         return []
     return db.session.execute(select(Unit).where(Unit.in_any_subtree(paths), Unit.kind == "office")
@@ -34,35 +38,35 @@ def _scope_units():
 @bp.get("/review/")
 @login_required
 def index():
+    saved = remembered("review", FILTER_KEYS, "review.index")
+    if saved is not None:
+        return saved
     filters = queue.Filters.from_args(request.args)
     result = queue.page(current_user, filters, cursor=request.args.get("cursor"))
-    offices = _scope_units()
+    paths = _scope_paths()
+    offices = _scope_units(paths)
+    chosen = db.session.get(Unit, filters.unit_id) if filters.unit_id else None
+    if chosen is not None and chosen not in offices and any(chosen.path.startswith(p) for p in paths):
+        offices.append(chosen)  # picked in the type-ahead: the select shows it as chosen
     labels = {}
     for item in result.items:
         workflow = workflow_of(item)
         labels[item.id] = (workflow.state(item.state).label, [t for t in workflow.available(item.state)])
-    state_names, campaign_names = _filter_labels(language())
+    state_names, campaign_names = list_rows.filter_labels(language())
     return render_template("review/queue.html", page=result, filters=filters, labels=labels,
-                           offices=unit_choices(offices) if offices else [], now=utcnow(),
+                           offices=unit_choices(offices) if offices else [], unit_filter=bool(paths), now=utcnow(),
                            state_names=state_names, campaign_names=campaign_names,
+                           dates=list_rows.activity_dates(result.items), age=list_rows.age,
+                           cursor_of=queue.encode_cursor, queue_roles=[r.value for r in queue.QUEUE_ROLES], filtered=any(request.args.get(k) for k in FILTER_KEYS),
                            args={k: v for k, v in request.args.items() if k != "cursor"})
 
 
-def _filter_labels(lang):
-    """Readable names for the states and campaign values the queue's filters offer."""
-    states, campaigns = {}, {}
-    for workflow_version in db.session.execute(select(WorkflowVersion)).scalars():
-        form = newest_released(workflow_version.form_key)
-        if form is None:
-            continue
-        spec = load_workflow(workflow_version.source, form.spec)
-        for name, state in spec.schema.states.items():
-            states.setdefault(name, state.label.get(lang))
-        summary = form.spec.schema.summary
-        field = form.spec.field(summary.campaign) if summary and summary.campaign else None
-        for choice in (field.choices or []) if field else []:
-            campaigns.setdefault(choice.value, choice.label.get(lang))
-    return states, campaigns
+FILTER_KEYS = ("unit", "state", "campaign", "month", "overdue")
+
+
+@bp.app_template_global("queue_position")
+def queue_position_global():
+    return queue_position.position()
 
 
 @bp.post("/submissions/<int:submission_id>/actions/<action>")
@@ -79,8 +83,10 @@ def act(submission_id, action):
         if refused.status == 404 or submission is None:
             abort(404)
         # Back to the page with the comment kept, so nothing typed is lost.
+        place = queue_position.position(request.form, with_next=False)
         return redirect(url_for("submissions.show", submission_id=submission_id,
-                                comment=request.form.get("comment") or None, _anchor="actions"))
+                                comment=request.form.get("comment") or None, back=place and place["back"],
+                                at=place and place["at"], _anchor="actions"))
     if result.body.get("decided"):
         flash(_("Done: the submission is now “%(state)s”.", state=_state_label(submission_id)), "success")
     else:
@@ -88,6 +94,9 @@ def act(submission_id, action):
         flash(_("Your vote is recorded (%(yes)d for, %(no)d against, %(needed)d needed).",
                 yes=votes.get("approve", 0), no=votes.get("reject", 0), needed=votes.get("needed", 0))
               + " " + vote_missing(votes), "success")
+    place = queue_position.position(request.form, with_next=False) if not request.form.get("next") else None
+    if place:
+        return redirect(queue_position.show_url(submission_id, place["back"], place["at"]))
     return redirect(safe_next(request.form.get("next"), "submissions.show", submission_id=submission_id))
 
 

@@ -156,6 +156,26 @@ def page(user, filters=Filters(), cursor=None, limit=PAGE, with_counts=True):
     return result
 
 
+def next_after(user, filters, cursor):
+    """The id of the item after ``cursor`` in the queue's order under ``filters``, or None.
+
+    One index range scan per lane, limited to one row: the review page's "next" link.
+    """
+    after = decode_cursor(cursor)
+    if after is None:
+        return None
+    best = None
+    for lane in lanes(user):
+        if filters.state and lane.state != filters.state:
+            continue
+        stmt = (_lane_query(lane, user, filters).where(tuple_(Submission.state_since, Submission.id) > after)
+                .order_by(Submission.state_since, Submission.id).limit(1))
+        row = db.session.execute(stmt).first()
+        if row is not None and (best is None or (row.state_since, row.id) < (best.state_since, best.id)):
+            best = row
+    return best
+
+
 def counts(user, all_lanes, filters):
     """How many items each filter value would show, for the filter bar."""
     totals = {"all": 0, "overdue": 0, "state": {}, "campaign": {}, "period": {}}
