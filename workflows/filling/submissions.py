@@ -9,7 +9,7 @@ from sqlalchemy import func, select
 
 from forms.answers import to_json, validate
 
-from . import personal_data, posted, roster_excel, roster_people, uploads
+from . import error_summary, personal_data, posted, roster_excel, roster_people, uploads
 from ..access import VIEW_ROLES, can_view, grant_paths, has_role_at
 from ..extensions import db
 from .form_versions import latest_published
@@ -118,6 +118,7 @@ def _fill(version, unit, submission=None):
         form = posted.build_form(spec, lang, answers=submission.answers if submission else None)
         files = _files_of(spec, submission.answers) if submission else {}
         return render_template("filling/fill.html", version=version, unit=unit, submission=submission,
+                               returned_comment=_returned_comment(submission),
                                **_people(spec, form, unit), **posted.page_context(spec, form, lang, files=files))
     action = request.form.get("action", "save")
     formdata = request.form
@@ -154,12 +155,10 @@ def _fill(version, unit, submission=None):
     if outcome is None or errors:
         db.session.commit()  # uploads that passed are kept, so nothing typed or sent is lost
         form = posted.build_form(spec, lang, formdata=formdata)
-        if errors and outcome is not None:
-            flash(_("Please correct the marked fields."), "error")
         return render_template("filling/fill.html", version=version, unit=unit, submission=submission,
-                               **_people(spec, form, unit),
+                               returned_comment=_returned_comment(submission), **_people(spec, form, unit),
                                **posted.page_context(spec, form, lang, errors=errors, files=stored,
-                                                      add_rows=add_rows)), (422 if errors else 200)
+                                                      add_rows=add_rows, formdata=formdata)), (422 if errors else 200)
     answers = personal_data.protect(spec, to_json(outcome.values))
     if submission is None:
         workflow = pinned_workflow(version.key)
@@ -191,6 +190,23 @@ def _fill(version, unit, submission=None):
     if action == "submit":
         return redirect(url_for(".show", submission_id=submission.id))
     return redirect(url_for(".edit", submission_id=submission.id))
+
+
+def comment_into_state(submission, events):
+    """The comment of the event that brought the submission where it is (a reviewer's reason to return it)."""
+    return next((e for e in reversed(events) if e.comment and e.to_state == submission.state), None)
+
+
+def _returned_comment(submission):
+    return comment_into_state(submission, audit.history(submission.id)) if submission is not None else None
+
+
+@bp.app_template_filter("error_id")
+def error_id(path):
+    return error_summary.message_id(path)
+
+
+bp.add_app_template_global(error_summary.invalid_attrs, "invalid_attrs")
 
 
 def _people(spec, form, unit):
@@ -276,7 +292,7 @@ def show(submission_id):
     answers = personal_data.shown_to(current_user, submission)
     workflow = workflow_of(submission)
     events = audit.history(submission.id)
-    last_comment = next((e for e in reversed(events) if e.comment and e.to_state == submission.state), None)
+    last_comment = comment_into_state(submission, events)
     return render_template("filling/show.html", submission=submission, spec=spec, answers=answers,
                            lang=language(), editable=can_edit(current_user, submission), workflow=workflow,
                            actions=actions_for(current_user, submission, workflow), events=events,

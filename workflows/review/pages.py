@@ -80,7 +80,8 @@ def act(submission_id, action):
             abort(404)
         # Back to the page with the comment kept, so nothing typed is lost.
         return redirect(url_for("submissions.show", submission_id=submission_id,
-                                comment=request.form.get("comment") or None, _anchor="actions"))
+                                comment=request.form.get("comment") or None,
+                                error=refused.details.get("field"), _anchor="actions"))
     if result.body.get("decided"):
         flash(_("Done: the submission is now “%(state)s”.", state=_state_label(submission_id)), "success")
     else:

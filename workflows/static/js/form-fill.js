@@ -237,4 +237,18 @@
     window.requestAnimationFrame(function () { pending = false; refresh(); });
   });
   refresh();
+
+  // After a refused submit, start at the list of what to change; its links move to each field.
+  var summary = document.querySelector("[data-error-summary] [tabindex='-1']");
+  if (summary) summary.focus();
+  document.addEventListener("click", function (event) {
+    var link = event.target.closest("[data-error-summary] a[href^='#']");
+    if (!link) return;
+    var target = document.getElementById(link.getAttribute("href").slice(1));
+    if (!target) return;
+    event.preventDefault();
+    // A field inside a hidden row cell or a closed part would not take focus: show it first.
+    target.scrollIntoView({ block: "center" });
+    target.focus();
+  });
 })();
