@@ -9,7 +9,8 @@ from sqlalchemy import func, select
 
 from forms.answers import to_json, validate
 
-from . import error_summary, personal_data, posted, roster_excel, roster_people, uploads
+from . import error_summary, personal_data, posted, returned_versions, roster_excel, roster_people, uploads
+from ..review.diff import between as changes_between
 from ..access import VIEW_ROLES, can_view, grant_paths, has_role_at
 from ..extensions import db
 from .form_versions import latest_published
@@ -167,6 +168,8 @@ def _fill(version, unit, submission=None):
                                 form_sha256=version.sha256, unit_id=unit.id, created_by_id=current_user.id,
                                 workflow=workflow, state=initial, row_version=0, state_since=utcnow())
         db.session.add(submission)
+    else:
+        returned_versions.keep(submission)
     submission.answers = answers
     summarise(submission, spec, outcome.values)
     submission.row_version += 1
@@ -293,7 +296,11 @@ def show(submission_id):
     workflow = workflow_of(submission)
     events = audit.history(submission.id)
     last_comment = comment_into_state(submission, events)
+    returned = returned_versions.since_returned(submission)
+    changes = changes_between(spec, returned.answers, submission.answers, language(),
+                                  personal_data.at_submitting_unit(current_user, submission)) if returned else None
     return render_template("filling/show.html", submission=submission, spec=spec, answers=answers,
+                           returned=returned, changes=changes,
                            lang=language(), editable=can_edit(current_user, submission), workflow=workflow,
                            actions=actions_for(current_user, submission, workflow), events=events,
                            last_comment=last_comment, now=utcnow(), idempotency_key=uuid.uuid4().hex)
