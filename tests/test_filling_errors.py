@@ -77,3 +77,23 @@ def test_return_without_a_comment_is_told_at_the_comment_box_with_the_text_kept(
     box = re.search(r'<textarea name="comment"[^>]*>', form).group(0)
     assert 'aria-invalid="true"' in box and 'aria-describedby="err-comment"' in box and "autofocus" in box
     assert re.search(r'<p id="err-comment" class="error" role="alert">请填写意见', form)
+
+
+MONTHLY = """key: monthly
+version: 1
+title: 月报
+summary: {period: month}
+fields:
+  - {name: month, type: text, required: true, label: {zh: 月份, en: Month}}
+  - {name: note, type: text}
+"""
+
+
+def test_the_month_a_report_is_for_is_a_month_picker_and_comes_back_picked(app, filler):
+    publish(app, MONTHLY)
+    page = filler.get("/forms/monthly/new").get_data(as_text=True)
+    assert 'type="month"' in tag_of(page, "month") and 'type="text"' in tag_of(page, "note")
+    saved = filler.post("/forms/monthly/new", data={"action": "save", "month": "2017-03"})
+    assert saved.status_code == 302
+    again = filler.get(saved.headers["Location"]).get_data(as_text=True)
+    assert 'type="month"' in tag_of(again, "month") and 'value="2017-03"' in tag_of(again, "month")
