@@ -8,6 +8,7 @@ from flask_login import current_user, login_required
 from sqlalchemy import func, select
 
 from forms.answers import to_json, validate
+from forms.files import allowed_types, human_size
 
 from . import error_summary, personal_data, posted, returned_versions, roster_excel, roster_people, uploads
 from ..review.diff import between as changes_between
@@ -210,6 +211,12 @@ def error_id(path):
 
 
 bp.add_app_template_global(error_summary.invalid_attrs, "invalid_attrs")
+bp.add_app_template_filter(human_size, "human_size")
+
+
+@bp.app_template_filter("file_types")
+def file_types(field_model):
+    return "/".join(t.upper() for t in allowed_types(field_model))
 
 
 def _people(spec, form, unit):
