@@ -8,9 +8,11 @@ apostrophe, as OWASP advises against formula (CSV) injection. Sheet titles
 are always ones Excel and openpyxl accept.
 """
 import re
+import unicodedata
 
 from openpyxl.cell import WriteOnlyCell
 from openpyxl.cell.cell import ILLEGAL_CHARACTERS_RE, Cell
+from openpyxl.utils import get_column_letter
 
 FORMULA_START = ("=", "+", "-", "@", "\t", "\r")
 # Excel refuses these in a sheet title; openpyxl raises on them.
@@ -34,6 +36,21 @@ def text_cell(sheet, value, **style):
 def text_row(sheet, values):
     """A row of cells for ``sheet.append``; numbers, dates and None keep their types."""
     return [value if isinstance(value, Cell) else text_cell(sheet, value) for value in values]
+
+
+def lay_out(sheet, widths, header_rows=1, fixed_columns=0):
+    """Column widths (in characters) and the headings kept in view: the first ``header_rows`` rows and
+    ``fixed_columns`` columns are frozen. A write-only sheet takes both only before its first row."""
+    for number, width in enumerate(widths, start=1):
+        sheet.column_dimensions[get_column_letter(number)].width = width
+    sheet.freeze_panes = f"{get_column_letter(fixed_columns + 1)}{header_rows + 1}"
+
+
+def text_width(texts, least=8, most=60):
+    """A column width that fits the longest of ``texts``: a Chinese (wide) character takes two columns."""
+    longest = max((sum(2 if unicodedata.east_asian_width(ch) in "WF" else 1 for ch in str(text))
+                   for text in texts if text is not None), default=0)
+    return max(least, min(most, longest + 2))
 
 
 def csv_text(value):

@@ -11,7 +11,7 @@ from ..access import can_view
 from ..engine.definition import load_workflow
 from ..engine.perform import Forbidden, Invalid, NotFound, conflict, actions_for, perform, workflow_of
 from ..extensions import db
-from ..filling import personal_data, uploads
+from ..filling import personal_data, returned_versions, uploads
 from ..filling.submissions import can_edit, filler_units, language, open_to, pinned_workflow, published_forms, summarise
 from ..models import IdempotencyRecord, Submission
 from ..models.units import utcnow
@@ -97,6 +97,7 @@ def update_submission(submission_id):
     if moved.rowcount != 1:
         raise conflict(submission)
     db.session.refresh(submission)
+    returned_versions.keep(submission)
     submission.answers = stored
     summarise(submission, spec, values)
     db.session.flush()

@@ -8,7 +8,7 @@ from flask_babel import force_locale, get_locale, gettext as _, lazy_gettext as 
 from flask_login import current_user, login_required
 from flask_wtf import FlaskForm
 from openpyxl import Workbook
-from openpyxl.styles import Font
+from openpyxl.styles import Alignment, Font
 from sqlalchemy import select
 from wtforms import RadioField, SelectField
 
@@ -19,7 +19,7 @@ from ..extensions import db
 from ..jobs import QueueUnavailable, enqueue, job_kind
 from ..labels import UNIT_KINDS
 from ..models import JobRun, Role, Unit, UnitKind
-from ..spreadsheets import sheet_title, text_cell, text_row
+from ..spreadsheets import lay_out, sheet_title, text_cell, text_row, text_width
 
 bp = Blueprint("directory", __name__, url_prefix="/documents/directory")
 
@@ -68,21 +68,24 @@ def write_xlsx(target, root, rows, as_of, lang):
     book = Workbook(write_only=True)
     book.properties.created = datetime(as_of.year, as_of.month, as_of.day)
     sheet = book.create_sheet(sheet_title(title))
-    sheet.column_dimensions["A"].width = 8
-    sheet.column_dimensions["B"].width = 18
-    sheet.column_dimensions["C"].width = 40
-    sheet.column_dimensions["D"].width = 16
-    sheet.column_dimensions["E"].width = 30
+    # The title, the date and the headings stay in view.
+    lay_out(sheet, [8, 18, text_width([r["name"] for r in rows] + [headers[2]], least=24) + 2 * _deepest(rows),
+                    16, text_width([r["parent_name"] for r in rows], least=20)], header_rows=3)
     # Unit names are typed by people: every text cell goes through text_row, so none becomes a formula.
     sheet.append(text_row(sheet, [title]))
     sheet.append(text_row(sheet, [as_of.isoformat()]))
     bold = Font(bold=True)
     sheet.append([text_cell(sheet, text, font=bold) for text in headers])
     for number, row in enumerate(rows, start=1):
-        sheet.append(text_row(sheet, [number, row["code"], "\u3000" * row["depth"] + row["name"],
-                                      row["kind_label"], row["parent_name"]]))
+        # Depth as the cell's indent, not full-width spaces: the name stays the name when sorted or copied.
+        name = text_cell(sheet, row["name"], alignment=Alignment(indent=min(row["depth"], 15)))
+        sheet.append(text_row(sheet, [number, row["code"], name, row["kind_label"], row["parent_name"]]))
     book.save(target)
     _settle(target, as_of)
+
+
+def _deepest(rows):
+    return min(max((r["depth"] for r in rows), default=0), 15)
 
 
 _MODIFIED = re.compile(rb"(<dcterms:modified[^>]*>)[^<]*(</dcterms:modified>)")

@@ -9,7 +9,7 @@ from forms.builder import form_class, limits_text
 from forms.files import UploadRefused
 from forms.messages import message
 
-from . import personal_data, uploads
+from . import error_summary, personal_data, uploads
 
 ROW_KEY = re.compile(r"^([A-Za-z][A-Za-z0-9_]*)-(\d+)-([A-Za-z][A-Za-z0-9_]*)$")
 MAX_ROW_INDEX = 100_000
@@ -134,11 +134,14 @@ def _current_choices(spec, form, language):
             else items
 
 
-def page_context(spec, form, language, errors=None, files=None, add_rows=None):
+def page_context(spec, form, language, errors=None, files=None, add_rows=None, formdata=None):
+    errors = errors or {}
+    rows_at = error_summary.answer_rows(spec, form, formdata)
     return {
-        "spec": spec, "form": form, "lang": language, "errors": errors or {}, "files": files or {},
+        "spec": spec, "form": form, "lang": language, "errors": errors, "files": files or {},
         "limits": {f.name: limits_text(f, language) for f in spec.fields if f.type in ("image", "file")},
-        "client": client_model(spec), "add_rows": add_rows or {},
+        "client": client_model(spec), "add_rows": add_rows or {}, "rows_at": rows_at,
+        "error_summary": error_summary.entries(spec, form, errors, rows_at, language) if errors else [],
     }
 
 

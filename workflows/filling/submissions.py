@@ -8,8 +8,10 @@ from flask_login import current_user, login_required
 from sqlalchemy import func, select
 
 from forms.answers import to_json, validate
+from forms.files import allowed_types, human_size
 
-from . import list_rows, personal_data, posted, roster_excel, roster_people, uploads
+from . import error_summary, list_rows, personal_data, posted, returned_versions, roster_excel, roster_people, uploads
+from ..review.diff import between as changes_between
 from ..access import VIEW_ROLES, can_view, grant_paths, has_role_at
 from ..extensions import db
 from .form_versions import latest_published
@@ -119,6 +121,7 @@ def _fill(version, unit, submission=None):
         form = posted.build_form(spec, lang, answers=submission.answers if submission else None)
         files = _files_of(spec, submission.answers) if submission else {}
         return render_template("filling/fill.html", version=version, unit=unit, submission=submission,
+                               returned_comment=_returned_comment(submission),
                                **_people(spec, form, unit), **posted.page_context(spec, form, lang, files=files))
     action = request.form.get("action", "save")
     formdata = request.form
@@ -155,12 +158,10 @@ def _fill(version, unit, submission=None):
     if outcome is None or errors:
         db.session.commit()  # uploads that passed are kept, so nothing typed or sent is lost
         form = posted.build_form(spec, lang, formdata=formdata)
-        if errors and outcome is not None:
-            flash(_("Please correct the marked fields."), "error")
         return render_template("filling/fill.html", version=version, unit=unit, submission=submission,
-                               **_people(spec, form, unit),
+                               returned_comment=_returned_comment(submission), **_people(spec, form, unit),
                                **posted.page_context(spec, form, lang, errors=errors, files=stored,
-                                                      add_rows=add_rows)), (422 if errors else 200)
+                                                      add_rows=add_rows, formdata=formdata)), (422 if errors else 200)
     answers = personal_data.protect(spec, to_json(outcome.values))
     if submission is None:
         workflow = pinned_workflow(version.key)
@@ -169,6 +170,8 @@ def _fill(version, unit, submission=None):
                                 form_sha256=version.sha256, unit_id=unit.id, created_by_id=current_user.id,
                                 workflow=workflow, state=initial, row_version=0, state_since=utcnow())
         db.session.add(submission)
+    else:
+        returned_versions.keep(submission)
     submission.answers = answers
     summarise(submission, spec, outcome.values)
     submission.row_version += 1
@@ -192,6 +195,29 @@ def _fill(version, unit, submission=None):
     if action == "submit":
         return redirect(url_for(".show", submission_id=submission.id))
     return redirect(url_for(".edit", submission_id=submission.id))
+
+
+def comment_into_state(submission, events):
+    """The comment of the event that brought the submission where it is (a reviewer's reason to return it)."""
+    return next((e for e in reversed(events) if e.comment and e.to_state == submission.state), None)
+
+
+def _returned_comment(submission):
+    return comment_into_state(submission, audit.history(submission.id)) if submission is not None else None
+
+
+@bp.app_template_filter("error_id")
+def error_id(path):
+    return error_summary.message_id(path)
+
+
+bp.add_app_template_global(error_summary.invalid_attrs, "invalid_attrs")
+bp.add_app_template_filter(human_size, "human_size")
+
+
+@bp.app_template_filter("file_types")
+def file_types(field_model):
+    return "/".join(t.upper() for t in allowed_types(field_model))
 
 
 def _people(spec, form, unit):
@@ -277,8 +303,12 @@ def show(submission_id):
     answers = personal_data.shown_to(current_user, submission)
     workflow = workflow_of(submission)
     events = audit.history(submission.id)
-    last_comment = next((e for e in reversed(events) if e.comment and e.to_state == submission.state), None)
+    last_comment = comment_into_state(submission, events)
+    returned = returned_versions.since_returned(submission)
+    changes = changes_between(spec, returned.answers, submission.answers, language(),
+                                  personal_data.at_submitting_unit(current_user, submission)) if returned else None
     return render_template("filling/show.html", submission=submission, spec=spec, answers=answers,
+                           returned=returned, changes=changes,
                            lang=language(), editable=can_edit(current_user, submission), workflow=workflow,
                            actions=actions_for(current_user, submission, workflow), events=events,
                            last_comment=last_comment, now=utcnow(), idempotency_key=uuid.uuid4().hex)

@@ -114,6 +114,23 @@ class Snapshot(db.Model):
     created_at: Mapped[datetime] = mapped_column(default=utcnow)
 
 
+class ReturnedVersion(db.Model):
+    """The answers a submission had when it came back to its filler, kept at the first save after that event.
+
+    One per event (a return, a send-back): the reviewer who sees it again compares against what they returned.
+    """
+    __tablename__ = "returned_version"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    submission_id: Mapped[int] = mapped_column(db.ForeignKey("submission.id"), index=True)
+    event_id: Mapped[int] = mapped_column(db.ForeignKey("audit_event.id"), unique=True)
+    answers: Mapped[dict] = mapped_column(JSON)
+    form_version: Mapped[int] = mapped_column()
+    created_at: Mapped[datetime] = mapped_column(default=utcnow)
+
+    event: Mapped[AuditEvent] = relationship()
+
+
 class ApiToken(db.Model):
     """A personal API token; only its hash is stored."""
     __tablename__ = "api_token"

@@ -86,7 +86,7 @@ def act(submission_id, action):
         place = queue_position.position(request.form, with_next=False)
         return redirect(url_for("submissions.show", submission_id=submission_id,
                                 comment=request.form.get("comment") or None, back=place and place["back"],
-                                at=place and place["at"], _anchor="actions"))
+                                at=place and place["at"], error=refused.details.get("field"), _anchor="actions"))
     if result.body.get("decided"):
         flash(_("Done: the submission is now “%(state)s”.", state=_state_label(submission_id)), "success")
     else:

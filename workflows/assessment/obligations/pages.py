@@ -15,7 +15,7 @@ from ...extensions import db
 from ...labels import UNIT_KINDS
 from ...models import Unit
 from ...models.units import utcnow
-from ...spreadsheets import sheet_title, text_cell, text_row
+from ...spreadsheets import lay_out, sheet_title, text_cell, text_row, text_width
 from . import charts, compliance
 from .evaluation import STATUSES, gc_paused
 from .evaluation_sql import _deadline
@@ -119,10 +119,12 @@ def workbook(table):
     """One row per unit: code, name, district, kind, then a status per month and obligation."""
     book = Workbook(write_only=True)
     sheet = book.create_sheet(sheet_title(_("Compliance") + f" {table.filters.year}"))
-    sheet.freeze_panes = "E2"
     headers = [_("Code"), _("Unit"), _("District"), _("Kind")]
     columns = [(o, str(m)) for m in table.months for o in table.rules.obligations]
     headers += [f"{period} {_label(o.label)}" for o, period in columns]
+    # The headings and the unit's four columns stay in view while the months scroll by.
+    lay_out(sheet, [12, text_width([unit.name for unit, _d, _c in table.rows], least=20), 16, 12]
+            + [text_width([h], least=12, most=30) for h in headers[4:]], header_rows=1, fixed_columns=4)
     sheet.append([text_cell(sheet, h) for h in headers])
     for unit, district, cells in table.rows:
         values = [unit.code, unit.name, district.name if district else "", str(UNIT_KINDS.get(unit.kind, unit.kind))]
@@ -131,8 +133,10 @@ def workbook(table):
             values.append(str(STATUS_LABELS[cell.status]) + f" {cell.count}/{cell.needed}" if cell else "—")
         sheet.append(text_row(sheet, values))
     totals = book.create_sheet(sheet_title(_("By district")))
-    totals.append([text_cell(totals, h) for h in [_("District"), _("Units")] + [
-        f"{_label(o.label)} {_('met share')} %" for o in table.rules.obligations]])
+    total_headers = [_("District"), _("Units")] + [f"{_label(o.label)} {_('met share')} %"
+                                                    for o in table.rules.obligations]
+    lay_out(totals, [20, 8] + [text_width([h], least=12, most=30) for h in total_headers[2:]])
+    totals.append([text_cell(totals, h) for h in total_headers])
     for rollup in table.rollups:
         totals.append(text_row(totals, [rollup.district.name if rollup.district else _("Other"), rollup.units] + [
             rollup.share(o.key) for o in table.rules.obligations]))

@@ -237,4 +237,155 @@
     window.requestAnimationFrame(function () { pending = false; refresh(); });
   });
   refresh();
+
+  // Files are checked as they are chosen, and large photos made smaller in the page, so a phone photo
+  // of 12 MB is sent as one the form accepts. The server checks and re-encodes every upload again.
+  function say(input, text, isError) {
+    var node = document.getElementById(input.getAttribute("data-message"));
+    if (!node) return;
+    node.textContent = text || "";
+    node.className = "file-message small" + (isError ? " error" : "");
+  }
+
+  function fill(template, values) {
+    return template.replace(/\{(\w+)\}/g, function (all, key) { return key in values ? values[key] : all; });
+  }
+
+  function megabytes(size) {
+    return size >= 1048576 ? (size / 1048576).toFixed(1) + " MB" : Math.max(1, Math.round(size / 1024)) + " KB";
+  }
+
+  function accepted(input, file) {
+    var extension = (file.name.split(".").pop() || "").toLowerCase();
+    var tokens = (input.getAttribute("accept") || "").split(",").map(function (t) { return t.trim().toLowerCase(); });
+    return tokens.indexOf("." + extension) >= 0 || (extension === "jpeg" && tokens.indexOf(".jpg") >= 0);
+  }
+
+  function canvasBlob(canvas, quality) {
+    return new Promise(function (resolve) { canvas.toBlob(resolve, "image/jpeg", quality); });
+  }
+
+  // Longest side at most maxSide; JPEG quality stepped down, then the side, until under maxSize.
+  function shrink(file, maxSide, maxSize) {
+    return createImageBitmap(file, { imageOrientation: "from-image" }).then(function (bitmap) {
+      var side = Math.min(maxSide, Math.max(bitmap.width, bitmap.height));
+      var quality = 0.9;
+      function attempt() {
+        var scale = side / Math.max(bitmap.width, bitmap.height);
+        var canvas = document.createElement("canvas");
+        canvas.width = Math.max(1, Math.round(bitmap.width * scale));
+        canvas.height = Math.max(1, Math.round(bitmap.height * scale));
+        var context = canvas.getContext("2d");
+        context.fillStyle = "#fff";  // a transparent PNG becomes a JPEG on white, not on black
+        context.fillRect(0, 0, canvas.width, canvas.height);
+        context.drawImage(bitmap, 0, 0, canvas.width, canvas.height);
+        return canvasBlob(canvas, quality).then(function (blob) {
+          if (blob && blob.size <= maxSize) return blob;
+          if (quality > 0.5) quality -= 0.1; else { side = Math.round(side * 0.8); quality = 0.8; }
+          if (side < 320) return null;
+          return attempt();
+        });
+      }
+      return attempt();
+    }).then(function (blob) {
+      if (!blob) return null;
+      var name = file.name.replace(/\.[^.]*$/, "") + ".jpg";
+      return new File([blob], name, { type: "image/jpeg", lastModified: file.lastModified });
+    }).catch(function () { return null; });  // a format the browser cannot draw: the server decides
+  }
+
+  function checkFiles(input) {
+    var files = Array.prototype.slice.call(input.files || []);
+    var maxSize = Number(input.getAttribute("data-max-size"));
+    var maxFiles = Number(input.getAttribute("data-max-files"));
+    var maxSide = Number(input.getAttribute("data-max-side") || 0);
+    var canJpeg = accepted(input, { name: "x.jpg" });
+    say(input, "");
+    input.removeAttribute("data-refused");
+    if (!files.length) return Promise.resolve();
+    var problems = [];
+    if (maxFiles && files.length > maxFiles) problems.push(input.getAttribute("data-msg-count"));
+    files.forEach(function (file) {
+      if (!accepted(input, file)) problems.push(fill(input.getAttribute("data-msg-type"), { name: file.name }));
+    });
+    if (problems.length) {
+      say(input, problems.join(" "), true);
+      input.setAttribute("data-refused", "1");
+      return Promise.resolve();
+    }
+    var work = files.map(function (file) {
+      var large = file.size > maxSize;
+      if (!maxSide || !canJpeg || !/^image\/(jpeg|png|webp)$/.test(file.type) || !large) {
+        return Promise.resolve({ file: file, before: null, large: large });
+      }
+      say(input, fill(input.getAttribute("data-msg-shrinking"), { name: file.name }));
+      return shrink(file, maxSide, maxSize).then(function (smaller) {
+        return smaller ? { file: smaller, before: file } : { file: file, before: null, large: true };
+      });
+    });
+    input.setAttribute("data-busy", "1");
+    return Promise.all(work).then(function (results) {
+      input.removeAttribute("data-busy");
+      var told = [];
+      var transfer = new DataTransfer();
+      results.forEach(function (r) {
+        transfer.items.add(r.file);
+        if (r.before) {
+          told.push(fill(input.getAttribute("data-msg-shrunk"),
+            { name: r.before.name, before: megabytes(r.before.size), after: megabytes(r.file.size) }));
+        }
+      });
+      input.files = transfer.files;
+      var tooLarge = results.filter(function (r) { return r.large; }).map(function (r) {
+        return fill(input.getAttribute("data-msg-size"), { name: r.file.name });
+      });
+      if (tooLarge.length) {
+        input.setAttribute("data-refused", "1");
+        say(input, tooLarge.concat(told).join(" "), true);
+      } else {
+        say(input, told.join(" "));
+      }
+    });
+  }
+
+  root.addEventListener("change", function (event) {
+    if (event.target.matches && event.target.matches("input[type=file][data-max-size]")) checkFiles(event.target);
+  });
+
+  // While the files are sent, say how much; a photo still being made smaller is waited for.
+  root.addEventListener("submit", function (event) {
+    var inputs = Array.prototype.slice.call(root.querySelectorAll("input[type=file][data-max-size]"));
+    if (inputs.some(function (i) { return i.hasAttribute("data-busy"); })) {
+      event.preventDefault();
+      var submitter = event.submitter;
+      window.setTimeout(function () { root.requestSubmit(submitter || undefined); }, 300);
+      return;
+    }
+    var total = 0;
+    inputs.forEach(function (i) {
+      Array.prototype.forEach.call(i.files || [], function (f) { total += f.size; });
+    });
+    if (total > 0 && inputs.length) {
+      var status = document.getElementById("upload-status");
+      if (status) {
+        status.hidden = false;
+        status.querySelector("[data-upload-text]").textContent =
+          fill(inputs[0].getAttribute("data-msg-sending"), { size: megabytes(total) });
+      }
+    }
+  });
+
+  // After a refused submit, start at the list of what to change; its links move to each field.
+  var summary = document.querySelector("[data-error-summary] [tabindex='-1']");
+  if (summary) summary.focus();
+  document.addEventListener("click", function (event) {
+    var link = event.target.closest("[data-error-summary] a[href^='#']");
+    if (!link) return;
+    var target = document.getElementById(link.getAttribute("href").slice(1));
+    if (!target) return;
+    event.preventDefault();
+    // A field inside a hidden row cell or a closed part would not take focus: show it first.
+    target.scrollIntoView({ block: "center" });
+    target.focus();
+  });
 })();
