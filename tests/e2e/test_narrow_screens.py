@@ -37,6 +37,8 @@ def test_no_page_is_wider_than_a_narrow_phone(app, live_server, browser, city, c
     wide = {}
 
     def measure(name, page):
+        # After a click that posts a form, the next page may still be loading its stylesheet.
+        page.wait_for_load_state("load")
         extra = _overflow(page)
         if extra > 0:
             wide[name] = extra
@@ -51,6 +53,7 @@ def test_no_page_is_wider_than_a_narrow_phone(app, live_server, browser, city, c
         measure(name, clerk)
     clerk.goto(f"{live_server}/forms/activity_report/new")
     clerk.click("button[value=submit]")
+    expect(clerk.locator(".error-summary")).to_be_visible()  # the refused page itself, not the one before
     measure("fill (with errors)", clerk)
     _fill_activity_report(clerk, photo)
     clerk.click("button[value=submit]")
