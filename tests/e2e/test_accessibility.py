@@ -6,7 +6,7 @@ from PIL import Image
 from playwright.sync_api import expect
 
 from tests.conftest import REQUIRE, ROOT
-from tests.e2e.test_fill_in_browser import _id
+from tests.e2e.pages import fill_activity_report, sign_in
 from workflows.demo.city import install_builtin_forms, install_builtin_workflows
 from workflows.extensions import db
 
@@ -41,31 +41,8 @@ def _new_page(browser):
     return browser.new_context(viewport=DESKTOP, bypass_csp=True).new_page()
 
 
-def _sign_in(browser, live_server, username):
-    page = _new_page(browser)
-    page.goto(f"{live_server}/login")
-    page.fill("#username", username)
-    page.fill("#password", "correct-horse-1")
-    page.click("button.primary")
-    expect(page.locator("#username")).to_have_count(0)
-    return page
 
 
-def _fill_activity_report(page, photo):
-    page.check("input[name=theme][value='qingming']")
-    page.fill("#title", "清明文明祭祀宣传")
-    page.fill("#held_on", "2017-04-04")
-    page.fill("#place", "A区公墓")
-    page.fill("#beneficiaries", "祭扫群众")
-    page.fill("#content", "在公墓入口发放文明祭祀倡议书，劝导群众鲜花祭扫、网络祭扫，减少燃放。" * 2)
-    page.check("input[name=has_media][value='0']")
-    page.fill("[name=roster-0-name]", "张三")
-    page.fill("[name=roster-0-id_number]", _id())
-    page.fill("[name=roster-0-hours]", "4")
-    page.set_input_files("input[name=photos]", str(photo))
-    page.fill("#person_in_charge", "王主任")
-    page.fill("#contact_phone", "13800138000")
-    page.fill("#recorder", "李四")
 
 
 def test_no_serious_accessibility_violations_on_the_daily_pages(
@@ -90,7 +67,7 @@ def test_no_serious_accessibility_violations_on_the_daily_pages(
     login.goto(f"{live_server}/login")
     check("login", login)
 
-    clerk = _sign_in(browser, live_server, "filler.a1")
+    clerk = sign_in(_new_page(browser), live_server, "filler.a1")
     clerk.goto(f"{live_server}/forms/")
     check("forms list", clerk)
     clerk.goto(f"{live_server}/forms/activity_report/new")
@@ -104,14 +81,14 @@ def test_no_serious_accessibility_violations_on_the_daily_pages(
     clerk.click("button[value=submit]")
     expect(clerk.locator(".field-error, .error").first).to_be_visible()
     check("fill (refused, with errors)", clerk)
-    _fill_activity_report(clerk, photo)
+    fill_activity_report(clerk, photo)
     clerk.click("button[value=submit]")
     expect(clerk.locator("main")).to_contain_text("待审核")
     submission_url = clerk.url
     clerk.goto(f"{live_server}/submissions/")
     check("submissions", clerk)
 
-    reviewer = _sign_in(browser, live_server, "reviewer.a")
+    reviewer = sign_in(_new_page(browser), live_server, "reviewer.a")
     reviewer.goto(f"{live_server}/review/")
     expect(reviewer.locator("main")).to_contain_text("清明文明祭祀宣传")
     check("queue", reviewer)
@@ -119,7 +96,7 @@ def test_no_serious_accessibility_violations_on_the_daily_pages(
     expect(reviewer.locator("textarea[name=comment]")).to_be_visible()
     check("review", reviewer)
 
-    admin = _sign_in(browser, live_server, "admin.city")
+    admin = sign_in(_new_page(browser), live_server, "admin.city")
     admin.goto(f"{live_server}/admin/units/")
     check("admin units", admin)
     admin.goto(f"{live_server}/admin/users/")

@@ -16,6 +16,7 @@ import pytest
 from PIL import Image
 from playwright.sync_api import expect
 
+from tests.e2e.pages import sign_in
 from tests.e2e.test_fill_in_browser import _id
 from workflows.demo.city import install_builtin_forms, install_builtin_workflows
 from workflows.extensions import db
@@ -33,14 +34,6 @@ def _large_photo(path):
     return path
 
 
-def _sign_in(browser, live_server, username, viewport):
-    page = browser.new_page(viewport=viewport)
-    page.goto(f"{live_server}/login")
-    page.fill("#username", username)
-    page.fill("#password", "correct-horse-1")
-    page.click("button.primary")
-    expect(page.locator("#username")).to_have_count(0)
-    return page
 
 
 @pytest.mark.parametrize("viewport", [PHONE, DESKTOP], ids=["phone", "desktop"])
@@ -54,7 +47,7 @@ def test_a_report_from_first_try_to_approval(app, live_server, browser, city, cr
     photo = _large_photo(tmp_path / "IMG_0412.jpg")
     bad_id = _id()[:-1] + ("0" if _id()[-1] != "0" else "1")
 
-    clerk = _sign_in(browser, live_server, "filler.a1", viewport)
+    clerk = sign_in(browser.new_page(viewport=viewport), live_server, "filler.a1")
     clerk.goto(f"{live_server}/forms/")
     clerk.click("text=节点主题志愿服务活动报送 >> xpath=../.. >> a.button")
     clerk.check("input[name=theme][value='leifeng']")
@@ -98,7 +91,7 @@ def test_a_report_from_first_try_to_approval(app, live_server, browser, city, cr
         assert stored.state == "submitted" and len(stored.answers["photos"]) == 1
         assert stored.answers["held_on"] == "2017-03-05"
 
-    reviewer = _sign_in(browser, live_server, "reviewer.a", viewport)
+    reviewer = sign_in(browser.new_page(viewport=viewport), live_server, "reviewer.a")
     reviewer.goto(f"{live_server}/review/")
     reviewer.click("text=学雷锋志愿服务进社区")
     expect(reviewer.locator("main")).to_contain_text("A区清河路社区")

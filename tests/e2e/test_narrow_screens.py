@@ -1,21 +1,13 @@
 """Every daily page fits a 360 px wide phone: nothing is wider than the screen."""
 from playwright.sync_api import expect
 
-from tests.e2e.test_accessibility import _fill_activity_report
+from tests.e2e.pages import fill_activity_report, sign_in
 from workflows.demo.city import install_builtin_forms, install_builtin_workflows
 from workflows.extensions import db
 
 NARROW = {"width": 360, "height": 740}
 
 
-def _sign_in(browser, live_server, username):
-    page = browser.new_page(viewport=NARROW)
-    page.goto(f"{live_server}/login")
-    page.fill("#username", username)
-    page.fill("#password", "correct-horse-1")
-    page.click("button.primary")
-    expect(page.locator("#username")).to_have_count(0)
-    return page
 
 
 def _overflow(page):
@@ -46,7 +38,7 @@ def test_no_page_is_wider_than_a_narrow_phone(app, live_server, browser, city, c
     login = browser.new_page(viewport=NARROW)
     login.goto(f"{live_server}/login")
     measure("login", login)
-    clerk = _sign_in(browser, live_server, "filler.a1")
+    clerk = sign_in(browser.new_page(viewport=NARROW), live_server, "filler.a1")
     for name, path in [("home", "/"), ("forms list", "/forms/"), ("fill", "/forms/activity_report/new"),
                        ("submissions", "/submissions/"), ("notices", "/notices/")]:
         clerk.goto(live_server + path)
@@ -55,17 +47,17 @@ def test_no_page_is_wider_than_a_narrow_phone(app, live_server, browser, city, c
     clerk.click("button[value=submit]")
     expect(clerk.locator(".error-summary")).to_be_visible()  # the refused page itself, not the one before
     measure("fill (with errors)", clerk)
-    _fill_activity_report(clerk, photo)
+    fill_activity_report(clerk, photo)
     clerk.click("button[value=submit]")
     expect(clerk.locator("main")).to_contain_text("待审核")
     submission_url = clerk.url
     measure("submission", clerk)
 
-    reviewer = _sign_in(browser, live_server, "reviewer.a")
+    reviewer = sign_in(browser.new_page(viewport=NARROW), live_server, "reviewer.a")
     for name, path in [("home (reviewer)", "/"), ("queue", "/review/"), ("review", submission_url)]:
         reviewer.goto(path if path.startswith("http") else live_server + path)
         measure(name, reviewer)
-    admin = _sign_in(browser, live_server, "admin.city")
+    admin = sign_in(browser.new_page(viewport=NARROW), live_server, "admin.city")
     for name, path in [("home (admin)", "/"), ("admin units", "/admin/units/"), ("admin users", "/admin/users/"),
                        ("form definitions", "/admin/forms/"), ("queue (city)", "/review/")]:
         admin.goto(live_server + path)
