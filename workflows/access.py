@@ -1,10 +1,26 @@
 """Who may do what where: a role held at a unit covers that unit's subtree."""
-from flask import abort, g
+from flask import abort, g, has_app_context
 from flask_login import current_user
-from sqlalchemy import select
+from sqlalchemy import event, select
+from sqlalchemy.orm import Session
 
 from .extensions import db
 from .models import Role, RoleGrant, Unit
+
+
+def _grants(user):
+    """Every (role, unit path) ``user`` holds at an active unit: one query per person per request."""
+    cache = g.setdefault("_grants", {})
+    if user.id not in cache:
+        cache[user.id] = db.session.execute(
+            select(RoleGrant.role, Unit.path).join(Unit, Unit.id == RoleGrant.unit_id)
+            .where(RoleGrant.user_id == user.id, Unit.active.is_(True))).all()
+    return cache[user.id]
+
+
+def prime_grants(user_id, rows):
+    """Grants read along with the account (the sign-in check), so the request asks for them no more."""
+    g.setdefault("_grants", {})[user_id] = [(role, path) for role, path in rows if role is not None and path]
 
 
 def grant_paths(user, *roles):
@@ -14,19 +30,22 @@ def grant_paths(user, *roles):
     cache = g.setdefault("_grant_paths", {})
     key = (user.id, roles)
     if key not in cache:
-        wanted = [r.value if isinstance(r, Role) else r for r in roles]
-        rows = db.session.execute(
-            select(Unit.path).join(RoleGrant, RoleGrant.unit_id == Unit.id)
-            .where(RoleGrant.user_id == user.id, RoleGrant.role.in_(wanted), Unit.active.is_(True))
-        ).scalars().all()
+        wanted = {r.value if isinstance(r, Role) else r for r in roles}
+        paths = sorted({path for role, path in _grants(user) if role in wanted}, key=len)
         # A grant nested inside another one of the same role adds nothing.
-        rows.sort(key=len)
         kept = []
-        for path in rows:
+        for path in paths:
             if not any(path.startswith(p) for p in kept):
                 kept.append(path)
         cache[key] = kept
     return cache[key]
+
+
+def holds_at(user, role, unit):
+    """``user`` holds ``role`` at ``unit`` itself, not only above it."""
+    role = role.value if isinstance(role, Role) else role
+    return user is not None and user.is_authenticated and any(
+        r == role and path == unit.path for r, path in _grants(user))
 
 
 def has_role_at(user, role, unit):
@@ -62,6 +81,15 @@ def units_for(user, role):
 
 def forget_grants():
     g.pop("_grant_paths", None)
+    g.pop("_grants", None)
+
+
+@event.listens_for(Session, "after_flush")
+def _grants_changed(session, _context):
+    # A grant given or taken, or a unit moved or deactivated, in this request: ask again.
+    if has_app_context() and any(isinstance(o, (RoleGrant, Unit))
+                                 for o in (*session.new, *session.dirty, *session.deleted)):
+        forget_grants()
 
 
 def city_office_paths(user):

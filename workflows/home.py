@@ -5,12 +5,13 @@ from flask import Blueprint, abort, jsonify, render_template, send_file, url_for
 from flask_babel import gettext as _
 from flask_login import current_user, login_required
 from sqlalchemy import and_, func, select, true
+from sqlalchemy.orm import joinedload
 
 from . import jobs
 from .access import grant_paths, has_role_at
 from .extensions import db
 from .labels import JOB_STATES, ROLES
-from .models import JobRun, Notification, Role, Submission
+from .models import JobRun, Notification, Role, RoleGrant, Submission
 
 bp = Blueprint("home", __name__)
 
@@ -19,7 +20,9 @@ bp = Blueprint("home", __name__)
 @login_required
 def index():
     is_admin = bool(grant_paths(current_user, Role.ADMIN))
-    grants = sorted(current_user.grants, key=lambda g: (g.unit.path, g.role))
+    grants = sorted(db.session.execute(select(RoleGrant).options(joinedload(RoleGrant.unit))
+                                       .where(RoleGrant.user_id == current_user.id)).scalars(),
+                    key=lambda g: (g.unit.path, g.role))
     todo, notes, handled = _notifications(current_user)
     unread = db.session.execute(select(func.count()).select_from(Notification).where(
         Notification.user_id == current_user.id, Notification.read_at.is_(None))).scalar()

@@ -11,21 +11,29 @@ a district reviewer and the city office:
 - the first page written by hand in SQL (``queue.raw_sql_first_page``) and
   the ratio of the two medians;
 - one ``approve`` (perform + commit, each in its own transaction) and a bulk
-  approve of 100 items.
+  approve of 100 items;
+- whole requests through the app as a reviewer's browser sends them — the
+  queue page (first and a deep page, 50 items), the review page, the API
+  queue, the home page, one approve and the 100-item bulk approve — with the
+  SQL statements each runs (the budgets tests/test_statement_budget.py holds).
 
 Every run starts as a request would: an empty session, grants not cached.
 Figures are printed, never asserted; the asserts check that something real
 was measured.
 """
+import re
 import time
+from contextlib import contextmanager
 from datetime import datetime
 
 import pytest
-from sqlalchemy import select, tuple_
+from sqlalchemy import event, func, select, tuple_
 
 from tests.bench.conftest import FULL, median_ms, p95_ms, scale
 from workflows.review import queue
 from workflows.access import forget_grants
+from workflows.api.tokens import issue_token
+from workflows.demo.city import DEMO_PASSWORD
 from workflows.engine.perform import perform
 from workflows.extensions import db
 from workflows.models import Submission, User
@@ -57,7 +65,7 @@ def _bench(app, backend, report, factor, size):
         seeded = seed_scale(factor=factor, size=size, volunteers=False)
         seed_s = time.perf_counter() - started
         # Fresh items to approve later; at small scale they also give 颍州区's reviewer enough to page.
-        pool = add_reports(TRANSITIONS + BULK, state="submitted", district="YZ")
+        pool = add_reports(TRANSITIONS + 2 * BULK + runs, state="submitted", district="YZ")
         if backend == "postgresql":
             db.session.execute(db.text("ANALYZE"))
             db.session.commit()
@@ -67,11 +75,15 @@ def _bench(app, backend, report, factor, size):
             rows.extend(_queue_rows(backend, username, user_id, runs, plans))
         plans = [(username if i == 0 else "", line) for username, lines in plans for i, line in enumerate(lines)]
         transitions = _transitions(backend, pool, runs)
+    # Outside the app context above: each request then gets its own, as in a server (no shared g or session).
+    requests = _requests(app, backend, pool[TRANSITIONS + BULK:], runs)
     report(f"seed_scale, {backend}", ["backend", "scale", "units", "reports", "audit events", "seconds"],
            [(backend, label, seeded["units"], seeded["reports"], seeded["audit_events_added"], f"{seed_s:.1f}")])
     report(f"reviewer's queue, {backend}, {label}",
            ["backend", "user", "queue rows", "measure", "median ms", "p95 ms", "÷ raw SQL"], rows)
     report(f"transitions, {backend}, {label}", ["backend", "measure", "items", "figure"], transitions)
+    report(f"whole requests as yz.reviewer, {backend}, {label}",
+           ["backend", "request", "items", "SQL statements", "median ms", "p95 ms"], requests)
     report(f"query plans of the deep page's biggest lane, {backend}", ["user", "plan"], plans)
 
 
@@ -165,6 +177,74 @@ def _transitions(backend, pool, runs):
         (backend, "approve: perform + commit, p95 ms", len(singles), f"{p95_ms(samples):.2f}"),
         (backend, "bulk approve, s (each its own perform + commit)", len(bulk), f"{bulk_s:.2f}"),
     ]
+
+
+def _requests(app, backend, pool, runs):
+    """Requests through the whole app (sign-in cookie, access checks, template), timed and counted."""
+    bulk, singles = pool[:BULK], pool[BULK:]
+    client = app.test_client()
+    assert client.post("/login", data={"username": "yz.reviewer", "password": DEMO_PASSWORD}).status_code == 302
+    with app.app_context():
+        user = db.session.execute(select(User).where(User.username == "yz.reviewer")).scalar_one()
+        _row, token = issue_token(user, "bench")
+        db.session.commit()
+        engine = db.engine
+        versions = dict(db.session.execute(select(Submission.id, Submission.row_version)
+                                           .where(Submission.id.in_(pool))).all())
+    first = client.get("/review/?limit=50").get_data(as_text=True)
+    cursor = re.search(r'href="[^"]*cursor=([^"&]+)', first).group(1)
+    api = {"Authorization": f"Bearer {token}"}
+    rows = []
+    for name, url, headers in (("queue page 1", "/review/?limit=50", None),
+                               ("queue page 2", f"/review/?limit=50&cursor={cursor}", None),
+                               ("review page", f"/submissions/{singles[0]}", None),
+                               ("GET /api/v1/queue", "/api/v1/queue?limit=50", api),
+                               ("home page", "/", None)):
+        samples, statements = [], 0
+        for _ in range(runs):
+            with _counting(engine) as seen:
+                started = time.perf_counter()
+                response = client.get(url, headers=headers)
+                samples.append(time.perf_counter() - started)
+            assert response.status_code == 200, (url, response.status_code)
+            statements = len(seen)
+        rows.append((backend, name, 50 if "queue" in name else 1, statements, f"{median_ms(samples):.2f}",
+                     f"{p95_ms(samples):.2f}"))
+    samples = []
+    for submission_id in singles[:runs]:
+        with _counting(engine) as seen:
+            started = time.perf_counter()
+            response = client.post(f"/submissions/{submission_id}/actions/approve", data={"expected_version": versions[submission_id]})
+            samples.append(time.perf_counter() - started)
+        assert response.status_code == 302
+    rows.append((backend, "approve (POST, redirect)", 1, len(seen), f"{median_ms(samples):.2f}",
+                 f"{p95_ms(samples):.2f}"))
+    form = {"ids": [str(i) for i in bulk], "action": "approve", **{f"v{i}": str(versions[i]) for i in bulk}}
+    with _counting(engine) as seen:
+        started = time.perf_counter()
+        response = client.post("/review/bulk", data=form)
+        bulk_s = time.perf_counter() - started
+    assert response.status_code == 200
+    with app.app_context():
+        approved = db.session.execute(select(func.count()).select_from(Submission).where(
+            Submission.id.in_(bulk), Submission.state == "approved")).scalar()
+    assert approved == len(bulk)
+    rows.append((backend, "bulk approve (POST), s", len(bulk), f"{len(seen)} ({len(seen) / len(bulk):.1f}/item)",
+                 f"{bulk_s:.3f} s", ""))
+    return rows
+
+
+@contextmanager
+def _counting(engine):
+    seen = []
+
+    def record(_conn, _cursor, statement, *_args):
+        seen.append(statement)
+    event.listen(engine, "before_cursor_execute", record)
+    try:
+        yield seen
+    finally:
+        event.remove(engine, "before_cursor_execute", record)
 
 
 def _plan(backend, user, lanes, cursor):

@@ -441,7 +441,9 @@ SCHEMAS = {
         "properties": {"items": {"type": "array", "items": _ref("QueueItem")},
                        "next_cursor": _nullable({"type": "string", "description": "Pass as cursor for the next "
                                                                                   "page; null on the last."}),
-                       "counts": _ref("QueueCounts")},
+                       "counts": {"allOf": [_ref("QueueCounts")], "nullable": True,
+                                  "description": "With the first page (no cursor) only; null on the pages "
+                                                 "after it: keep the first page's counts."}},
     },
 }
 

@@ -9,6 +9,7 @@ from forms.answers import validate
 
 from ..access import can_view
 from ..engine.definition import load_workflow
+from ..engine.versions import form_spec_of
 from ..engine.perform import Forbidden, Invalid, NotFound, conflict, actions_for, perform, workflow_of
 from ..extensions import db
 from ..filling import personal_data, returned_versions, uploads
@@ -88,7 +89,7 @@ def update_submission(submission_id):
         raise conflict(submission)
     if not can_edit(user, submission):
         raise Forbidden(_("You cannot change this submission in its present state."))
-    spec = submission.definition.spec
+    spec = form_spec_of(submission)
     values, stored = _validated(spec, answers, submission.unit, submission)
     moved = db.session.execute(
         update(Submission).where(Submission.id == submission.id, Submission.row_version == expected)
@@ -125,7 +126,7 @@ def _submit(submission_id, data):
     submission = _load(submission_id)
     if expected is not None and expected != submission.row_version:
         raise conflict(submission)
-    spec = submission.definition.spec
+    spec = form_spec_of(submission)
     workflow = workflow_of(submission)
     if workflow is None:
         if submission.state != "draft":

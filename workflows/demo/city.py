@@ -1,9 +1,11 @@
 """The demo city: Fuyang's public structure from the notice, with a user for every role."""
 from datetime import date
+from functools import lru_cache
 from pathlib import Path
 
 import yaml
 from sqlalchemy import select
+from werkzeug.security import generate_password_hash
 
 from forms.definition import load_definition
 
@@ -43,10 +45,15 @@ def _unit(parent, kind, code, name):
     return unit
 
 
+@lru_cache(maxsize=1)
+def _demo_hash():
+    return generate_password_hash(DEMO_PASSWORD)
+
+
 def _user(username, name, unit, *grants):
     user = db.session.execute(select(User).where(User.username == username)).scalar_one_or_none()
     if user is None:
-        user = create_user(username, name, DEMO_PASSWORD, unit)
+        user = create_user(username, name, DEMO_PASSWORD, unit, password_hash=_demo_hash())
     for role, at in grants:
         held = db.session.execute(select(RoleGrant.id).where(
             RoleGrant.user_id == user.id, RoleGrant.unit_id == at.id, RoleGrant.role == role.value)).first()

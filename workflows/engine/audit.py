@@ -15,6 +15,7 @@ from sqlalchemy import select, tuple_
 
 from ..extensions import db
 from ..models import AuditEvent, Submission
+from .versions import workflow_version_number
 
 GENESIS = "0" * 64
 
@@ -44,7 +45,8 @@ def legacy_hash(prev_hash, event):
     return hashlib.sha256((prev_hash + _canonical(event)).encode("utf-8")).hexdigest()
 
 
-def append(submission, actor, action, from_state, to_state, comment, at):
+def prepare(submission, actor, action, from_state, to_state, comment, at):
+    """The next event of ``submission``'s trail, hashed and chained, not yet added to the session."""
     last = db.session.execute(
         select(AuditEvent.seq, AuditEvent.hash).where(AuditEvent.submission_id == submission.id)
         .order_by(AuditEvent.seq.desc()).limit(1)).first()
@@ -52,9 +54,14 @@ def append(submission, actor, action, from_state, to_state, comment, at):
     event = AuditEvent(submission_id=submission.id, seq=seq, actor_id=actor.id if actor else None, action=action,
                        from_state=from_state, to_state=to_state, comment=comment,
                        form_version=submission.form_version,
-                       workflow_version=submission.workflow.version if submission.workflow else None,
+                       workflow_version=workflow_version_number(submission.workflow_version_id),
                        at=at, prev_hash=prev)
     event.hash = event_hash(prev, event)
+    return event
+
+
+def append(submission, actor, action, from_state, to_state, comment, at):
+    event = prepare(submission, actor, action, from_state, to_state, comment, at)
     db.session.add(event)
     submission.audit_head = event.hash
     return event

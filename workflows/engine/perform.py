@@ -24,13 +24,15 @@ from dataclasses import dataclass
 from flask_babel import gettext as _
 from sqlalchemy import func, select, update
 from sqlalchemy.exc import IntegrityError, OperationalError
+from sqlalchemy.orm import joinedload
+from sqlalchemy.orm.attributes import set_committed_value
 
 from ..access import can_view, has_role_at
 from ..extensions import db
-from ..models import AuditEvent, IdempotencyRecord, RoleGrant, Submission, Unit, User, Vote, WorkflowVersion
+from ..models import AuditEvent, IdempotencyRecord, RoleGrant, Submission, Unit, User, Vote
 from ..models.units import utcnow
 from . import audit, deadlines, effects, stored_answers
-from .definition import load_workflow
+from .versions import form_spec_of, workflow_of
 
 BUSY_RETRIES = 8
 
@@ -68,13 +70,8 @@ class Result:
     status: int
     body: dict
     replayed: bool = False
-
-
-def workflow_of(submission):
-    if submission.workflow_version_id is None:
-        return None
-    version = submission.workflow or db.session.get(WorkflowVersion, submission.workflow_version_id)
-    return load_workflow(version.source, submission.definition.spec)
+    # The submission as the transition left it (None on a replay): callers read it without asking again.
+    submission: object = None
 
 
 def may_act(actor, transition, submission):
@@ -178,6 +175,7 @@ def _perform(submission_id, action, actor, comment, expected_version, key, decis
             return replay
         claim = _claim(actor, key, submission_id, action)
     submission = db.session.execute(select(Submission).where(Submission.id == submission_id)
+                                    .options(joinedload(Submission.unit))
                                     .execution_options(populate_existing=True)).scalar_one_or_none()
     if submission is None or not can_view(actor, submission):
         raise NotFound(_("No such submission."))
@@ -204,7 +202,7 @@ def _perform(submission_id, action, actor, comment, expected_version, key, decis
     if transition.model.comment == "required" and not comment:
         raise Invalid(_("Please give a comment: it is required for “%(action)s”.", action=transition.label(_lang())),
                       field="comment")
-    form_spec = submission.definition.spec
+    form_spec = form_spec_of(submission)
     if _leaves_editing(workflow, submission.state, transition):
         _require_complete(form_spec, submission)
     if not workflow.when_holds(transition, form_spec, submission.answers):
@@ -217,9 +215,25 @@ def _perform(submission_id, action, actor, comment, expected_version, key, decis
         result = _fire(submission, workflow, transition, actor, comment, params)
     if claim is not None:
         claim.status, claim.body = result.status, result.body
+    result.submission = submission
     if commit:
-        db.session.commit()
+        _commit_keeping_loaded()
     return result
+
+
+def _commit_keeping_loaded():
+    """Commit without expiring what the session holds.
+
+    The transition told the submission what its UPDATE wrote (set_committed_value) and added the rest as new
+    rows, so the person, the submission and its unit are still what the database holds: reading them all
+    again after the commit — on the redirect, or for the next item of a bulk approve — would only cost.
+    """
+    session = db.session()
+    session.expire_on_commit = False
+    try:
+        session.commit()
+    finally:
+        session.expire_on_commit = True
 
 
 def _leaves_editing(workflow, state, transition):
@@ -274,16 +288,22 @@ def _fire(submission, workflow, transition, actor, comment, params=None):
               "due_at": deadlines.due_at(now, duration) if duration else None, "updated_at": now}
     if transition.action == "submit":
         values["submitted_at"] = now
+    # The event is hashed first, so the compare-and-swap also moves the trail's head: one UPDATE.
+    event = audit.prepare(submission, actor, transition.action, from_state, to_state, comment, now)
+    values["audit_head"] = event.hash
     moved = db.session.execute(
         update(Submission).where(Submission.id == submission.id, Submission.row_version == submission.row_version,
                                  Submission.state == from_state)
         .values(**values).execution_options(synchronize_session=False))
     if moved.rowcount != 1:
         raise conflict(submission)
-    db.session.refresh(submission)
-    event = audit.append(submission, actor, transition.action, from_state, to_state, comment, now)
+    db.session.add(event)
+    # The row now holds what the UPDATE wrote; the object learns it without reading the row back.
+    values["row_version"] = submission.row_version + 1
+    for name, value in values.items():
+        set_committed_value(submission, name, value)
     context = effects.EffectContext(submission=submission, transition=transition, actor=actor,
-                                    from_state=from_state, workflow=workflow, form_spec=submission.definition.spec,
+                                    from_state=from_state, workflow=workflow, form_spec=form_spec_of(submission),
                                     params=params or {})
     try:
         for name in transition.model.effects:

@@ -6,18 +6,17 @@ never load whole: one query reads just that value for the page's rows.
 from flask_babel import gettext as _, ngettext
 from sqlalchemy import select
 
-from ..engine.definition import load_workflow
+from ..engine.versions import form_spec_of, released
 from ..extensions import db
-from ..models import Submission, WorkflowVersion
+from ..models import Submission
 from ..models.units import utcnow
-from .form_versions import newest_released
 
 
 def activity_dates(submissions):
     """{submission id: the date its form's summary names, else its month}."""
     by_field = {}
     for submission in submissions:
-        summary = submission.definition.spec.schema.summary
+        summary = form_spec_of(submission).schema.summary
         if summary and summary.date:
             by_field.setdefault(summary.date, []).append(submission.id)
     dates = {s.id: s.period for s in submissions if s.period}
@@ -32,15 +31,11 @@ def activity_dates(submissions):
 def filter_labels(lang):
     """Readable names for every workflow state and campaign value, for filters and list rows."""
     states, campaigns = {}, {}
-    for workflow_version in db.session.execute(select(WorkflowVersion)).scalars():
-        form = newest_released(workflow_version.form_key)
-        if form is None:
-            continue
-        spec = load_workflow(workflow_version.source, form.spec)
-        for name, state in spec.schema.states.items():
+    for version in released():
+        for name, state in version.workflow.schema.states.items():
             states.setdefault(name, state.label.get(lang))
-        summary = form.spec.schema.summary
-        field = form.spec.field(summary.campaign) if summary and summary.campaign else None
+        summary = version.form.schema.summary
+        field = version.form.field(summary.campaign) if summary and summary.campaign else None
         for choice in (field.choices or []) if field else []:
             campaigns.setdefault(choice.value, choice.label.get(lang))
     return states, campaigns

@@ -14,12 +14,12 @@ import re
 
 from cryptography.fernet import Fernet, InvalidToken
 from flask import current_app
-from sqlalchemy import select
 
 from forms import idcard
 
-from ..extensions import db
-from ..models import Role, RoleGrant
+from ..access import holds_at
+from ..engine.versions import form_spec_of
+from ..models import Role
 
 
 def _keys():
@@ -191,12 +191,10 @@ def at_submitting_unit(user, submission):
         return False
     if submission.created_by_id == user.id:
         return True
-    return db.session.execute(select(RoleGrant.id).where(
-        RoleGrant.user_id == user.id, RoleGrant.unit_id == submission.unit_id,
-        RoleGrant.role == Role.FILLER.value).limit(1)).first() is not None
+    return holds_at(user, Role.FILLER, submission.unit)
 
 
 def shown_to(user, submission):
     """The submission's answers as ``user`` may see them."""
-    return masked(submission.definition.spec, submission.answers or {},
+    return masked(form_spec_of(submission), submission.answers or {},
                   submitting_unit=at_submitting_unit(user, submission))

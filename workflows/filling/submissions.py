@@ -6,6 +6,7 @@ from flask import Blueprint, abort, flash, redirect, render_template, request, s
 from flask_babel import get_locale, gettext as _
 from flask_login import current_user, login_required
 from sqlalchemy import func, select
+from sqlalchemy.orm import joinedload
 
 from forms.answers import to_json, validate
 from forms.files import allowed_types, human_size
@@ -17,6 +18,7 @@ from ..extensions import db
 from .form_versions import latest_published
 from ..engine.definition import load_workflow
 from ..engine import audit
+from ..engine.versions import form_spec_of
 from ..engine.perform import ActionError, actions_for, perform, workflow_of
 from ..models import FormVersion, Role, StoredFile, Submission, Unit, WorkflowVersion
 from ..labels import SUBMISSION_STATES
@@ -95,7 +97,7 @@ def summarise(submission, spec, values):
 
 
 def load_submission(submission_id, editing=False):
-    submission = db.session.get(Submission, submission_id)
+    submission = db.session.get(Submission, submission_id, options=[joinedload(Submission.unit)])
     # 404 rather than 403: another unit's submission must not even be confirmed to exist.
     if submission is None or not can_view(current_user, submission):
         abort(404)
@@ -212,6 +214,7 @@ def error_id(path):
 
 
 bp.add_app_template_global(error_summary.invalid_attrs, "invalid_attrs")
+bp.add_app_template_global(form_spec_of, "form_spec_of")
 bp.add_app_template_filter(human_size, "human_size")
 
 
@@ -299,7 +302,7 @@ def decision_panels(submission, actions):
 @login_required
 def show(submission_id):
     submission = load_submission(submission_id)
-    spec = submission.definition.spec
+    spec = form_spec_of(submission)
     answers = personal_data.shown_to(current_user, submission)
     workflow = workflow_of(submission)
     events = audit.history(submission.id)

@@ -22,8 +22,9 @@ from werkzeug.security import check_password_hash, generate_password_hash
 from wtforms import PasswordField, StringField
 from wtforms.validators import DataRequired, Length
 
+from ..access import prime_grants
 from ..extensions import db, login_manager
-from ..models import LoginAttempt, User
+from ..models import LoginAttempt, RoleGrant, Unit, User
 from ..models.units import utcnow
 from ..redirects import safe_next
 
@@ -129,9 +130,15 @@ def _load_user(session_id):
     match = _SESSION_ID.fullmatch(session_id or "")
     if match is None:
         return None  # malformed, or from before session generations: sign in again
-    user = db.session.get(User, int(match.group(1)))
+    # The account and its grants in one statement: nearly every page asks what the person may do.
+    rows = db.session.execute(
+        select(User, RoleGrant.role, Unit.path).outerjoin(RoleGrant, RoleGrant.user_id == User.id)
+        .outerjoin(Unit, db.and_(Unit.id == RoleGrant.unit_id, Unit.active.is_(True)))
+        .where(User.id == int(match.group(1)))).all()
+    user = rows[0][0] if rows else None
     if user is None or not user.active or user.session_generation != int(match.group(2)):
         return None
+    prime_grants(user.id, [(role, path) for _user, role, path in rows])
     return user
 
 

@@ -6,24 +6,42 @@ wording, which rows written before the parameters existed show as they are.
 """
 from datetime import timedelta
 
+from flask import g, has_app_context
 from flask_babel import force_locale, gettext as _
-from sqlalchemy import select
+from sqlalchemy import event, insert, select
+from sqlalchemy.orm import Session
 
 from ..engine.effects import effect
+from ..engine.versions import form_spec_of
 from ..extensions import db
 from ..jobs import job_kind
 from ..models import Notification, RoleGrant, Submission, Unit, User
 from ..models.units import utcnow
 
 
-def responsible(submission, roles):
-    """Active people holding any of ``roles`` at the submission's unit or above it."""
+def responsible_ids(submission, roles):
+    """Ids of the active people holding any of ``roles`` at the submission's unit or above it.
+
+    Kept for the rest of the request per (unit, roles): a bulk approve tells the same people about many
+    items of one unit."""
     if not roles:
         return []
-    return db.session.execute(
-        select(User).join(RoleGrant, RoleGrant.user_id == User.id).join(Unit, Unit.id == RoleGrant.unit_id)
-        .where(RoleGrant.role.in_(roles), RoleGrant.unit_id.in_(submission.unit.ancestor_ids()),
-               User.active.is_(True), Unit.active.is_(True)).distinct()).scalars().all()
+    cache = g.setdefault("_responsible", {})
+    key = (submission.unit_id, tuple(roles))
+    if key not in cache:
+        cache[key] = db.session.execute(
+            select(User.id).join(RoleGrant, RoleGrant.user_id == User.id).join(Unit, Unit.id == RoleGrant.unit_id)
+            .where(RoleGrant.role.in_(roles), RoleGrant.unit_id.in_(submission.unit.ancestor_ids()),
+                   User.active.is_(True), Unit.active.is_(True)).distinct()).scalars().all()
+    return cache[key]
+
+
+@event.listens_for(Session, "after_flush")
+def _people_changed(session, _context):
+    # A grant, an account or a unit changed in this request: who is responsible is asked again.
+    if has_app_context() and any(isinstance(o, (RoleGrant, Unit, User))
+                                 for o in (*session.new, *session.dirty, *session.deleted)):
+        g.pop("_responsible", None)
 
 
 def next_roles(workflow, submission):
@@ -50,7 +68,7 @@ def _both(text):
 
 
 def submission_params(submission, workflow=None):
-    params = {"title": submission.title or None, "form": _both(submission.definition.spec.schema.title),
+    params = {"title": submission.title or None, "form": _both(form_spec_of(submission).schema.title),
               "unit": submission.unit.name}
     if workflow is not None:
         params["state"] = _both(workflow.state(submission.state).label)
@@ -75,21 +93,27 @@ def render(notification, lang):
         return notification.text
 
 
+def _row(user_id, submission, kind, params, for_state=None):
+    return {"user_id": user_id, "submission_id": submission.id, "kind": kind, "params": params,
+            "for_state": for_state, "text": _text(kind, params, "zh"), "created_at": utcnow()}
+
+
 def _add(user_id, submission, kind, params, for_state=None):
-    db.session.add(Notification(user_id=user_id, submission_id=submission.id, kind=kind, params=params,
-                                for_state=for_state, text=_text(kind, params, "zh")))
+    db.session.add(Notification(**_row(user_id, submission, kind, params, for_state)))
 
 
 @effect("notify")
 def notify(context):
     submission = context.submission
     params = submission_params(submission, context.workflow)
-    for person in responsible(submission, next_roles(context.workflow, submission)):
-        if person.id == context.actor.id:
-            continue
-        _add(person.id, submission, "action_needed", params, for_state=submission.state)
+    rows = [_row(person_id, submission, "action_needed", params, for_state=submission.state)
+            for person_id in responsible_ids(submission, next_roles(context.workflow, submission))
+            if person_id != context.actor.id]
     if submission.created_by_id != context.actor.id:
-        _add(submission.created_by_id, submission, "state_changed", params)
+        rows.append(_row(submission.created_by_id, submission, "state_changed", params))
+    if rows:
+        # One statement for everyone told: a transition's cost does not grow with the people it reaches.
+        db.session.execute(insert(Notification).execution_options(render_nulls=True), rows)
 
 
 @job_kind("overdue_reminders", retries=1, timeout=600)
@@ -109,10 +133,10 @@ def send_overdue_reminders(ctx, now=None):
             Notification.submission_id == submission.id, Notification.kind == "reminder",
             Notification.created_at > since)).scalars())
         params = dict(submission_params(submission), due=submission.due_at.strftime("%Y-%m-%d"))
-        for person in responsible(submission, next_roles(workflow, submission)):
-            if person.id in recent:
+        for person_id in responsible_ids(submission, next_roles(workflow, submission)):
+            if person_id in recent:
                 continue
-            _add(person.id, submission, "reminder", params, for_state=submission.state)
+            _add(person_id, submission, "reminder", params, for_state=submission.state)
             sent += 1
         if index % 200 == 0:
             ctx.progress(100 * index / max(1, len(overdue)))

@@ -1,10 +1,11 @@
 """Review pages: the queue, actions on a submission, bulk approve."""
 import uuid
 
-from flask import Blueprint, abort, flash, redirect, render_template, request, url_for
+from flask import Blueprint, abort, flash, redirect, render_template, request, session, url_for
 from flask_babel import gettext as _, ngettext
 from flask_login import current_user, login_required
 from sqlalchemy import select
+from sqlalchemy.orm import joinedload
 
 from . import queue, queue_position
 from ..access import grant_paths
@@ -42,7 +43,13 @@ def index():
     if saved is not None:
         return saved
     filters = queue.Filters.from_args(request.args)
-    result = queue.page(current_user, filters, cursor=request.args.get("cursor"))
+    limit = min(max(request.args.get("limit", type=int) or queue.PAGE, 1), PAGE_LIMIT)
+    result = queue.page(current_user, filters, cursor=request.args.get("cursor"), limit=limit)
+    counts = _bar_counts(filters, result)
+    # Without counts (a walk begun on another page) the bar still filters, without numbers.
+    bar = counts or {"state": dict.fromkeys(sorted({lane.state for lane in queue.lanes(current_user)})),
+                     "campaign": dict.fromkeys([filters.campaign] if filters.campaign else []),
+                     "period": dict.fromkeys([filters.period] if filters.period else [])}
     paths = _scope_paths()
     offices = _scope_units(paths)
     chosen = db.session.get(Unit, filters.unit_id) if filters.unit_id else None
@@ -53,7 +60,7 @@ def index():
         workflow = workflow_of(item)
         labels[item.id] = (workflow.state(item.state).label, [t for t in workflow.available(item.state)])
     state_names, campaign_names = list_rows.filter_labels(language())
-    return render_template("review/queue.html", page=result, filters=filters, labels=labels,
+    return render_template("review/queue.html", page=result, counts=counts, bar=bar, filters=filters, labels=labels,
                            offices=unit_choices(offices) if offices else [], unit_filter=bool(paths), now=utcnow(),
                            state_names=state_names, campaign_names=campaign_names,
                            dates=list_rows.activity_dates(result.items), age=list_rows.age,
@@ -62,6 +69,20 @@ def index():
 
 
 FILTER_KEYS = ("unit", "state", "campaign", "month", "overdue")
+PAGE_LIMIT = 100
+
+
+def _bar_counts(filters, result):
+    """The filter bar's counts: the first page computes them, the pages after it show the first page's.
+
+    Kept in the session (one small dict, under the unit filter it was counted for), so walking deeper
+    costs no counting on whichever worker answers; None when the walk began elsewhere."""
+    unit = str(filters.unit_id or "")
+    if result.counts is not None:
+        session["queue_counts"] = {"unit": unit, "totals": result.counts}
+        return result.counts
+    kept = session.get("queue_counts")
+    return kept["totals"] if kept and kept.get("unit") == unit else None
 
 
 @bp.app_template_global("queue_position")
@@ -88,7 +109,8 @@ def act(submission_id, action):
                                 comment=request.form.get("comment") or None, back=place and place["back"],
                                 at=place and place["at"], error=refused.details.get("field"), _anchor="actions"))
     if result.body.get("decided"):
-        flash(_("Done: the submission is now “%(state)s”.", state=_state_label(submission_id)), "success")
+        flash(_("Done: the submission is now “%(state)s”.", state=_state_label(submission_id, result.submission)),
+              "success")
     else:
         votes = result.body.get("votes", {})
         flash(_("Your vote is recorded (%(yes)d for, %(no)d against, %(needed)d needed).",
@@ -121,8 +143,8 @@ def open_vote_tally(submission, workflow=None):
     return votes
 
 
-def _state_label(submission_id):
-    submission = db.session.get(Submission, submission_id)
+def _state_label(submission_id, submission=None):
+    submission = submission or db.session.get(Submission, submission_id)
     return workflow_of(submission).state(submission.state).label.get(language())
 
 
@@ -138,17 +160,22 @@ def bulk():
     action = request.form.get("action", "approve")
     outcomes = []
     titles = {}
+    # Every selected item with its unit in one statement; each is then its own transition and transaction,
+    # sharing the person's grants and the parsed definitions (cached) with the others.
+    loaded = {s.id: s for s in db.session.execute(
+        select(Submission).where(Submission.id.in_([i for i in ids if i <= MAX_ID]))
+        .options(joinedload(Submission.unit))).scalars()} if ids else {}
     for submission_id in ids:
-        submission = db.session.get(Submission, submission_id) if submission_id <= MAX_ID else None
+        submission = loaded.get(submission_id)
         open_now = _open_to(current_user, submission, action)
         try:
             if not open_now and not _decided_by_another(current_user, submission, action):
                 raise NotFound(_("No such submission."))
-            perform(submission_id, action, current_user, comment=request.form.get("comment"),
-                    expected_version=request.form.get(f"v{submission_id}", type=int),
-                    idempotency_key=f"bulk-{request.form.get('batch', '')}-{submission_id}"
-                    if request.form.get("batch") else None)
-            outcomes.append((submission_id, True, _state_label(submission_id)))
+            result = perform(submission_id, action, current_user, comment=request.form.get("comment"),
+                             expected_version=request.form.get(f"v{submission_id}", type=int),
+                             idempotency_key=f"bulk-{request.form.get('batch', '')}-{submission_id}"
+                             if request.form.get("batch") else None)
+            outcomes.append((submission_id, True, _state_label(submission_id, result.submission)))
         except ActionError as refused:
             db.session.rollback()
             if refused.status in (403, 404) or (not open_now and refused.status != 409):

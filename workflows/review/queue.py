@@ -3,20 +3,22 @@
 What the user's roles may act on now, in the user's units, oldest first
 (by when the submission entered its state), filtered, paged by keyset. Each
 (workflow version, state) the user acts in is one index range scan on
-``ix_submission_queue``; the scans are merged here, so a deep page costs what
-the first one does.
+``ix_submission_queue`` with its own LIMIT; the database merges the scans in
+one statement (``UNION ALL``), so a deep page costs what the first one does,
+and the page's items arrive with their units.
 """
 import heapq
-from dataclasses import dataclass, field as dc_field
+from dataclasses import dataclass
 from datetime import datetime
 
-from sqlalchemy import exists, func, select, tuple_
-from sqlalchemy.orm import defer
+from flask import g
+from sqlalchemy import exists, func, select, tuple_, union_all
+from sqlalchemy.orm import defer, joinedload
 
 from ..access import grant_paths
-from ..engine.definition import load_workflow
+from ..engine.versions import released
 from ..extensions import db
-from ..models import FormVersion, Role, Submission, Unit, Vote, WorkflowVersion
+from ..models import Role, Submission, Unit, Vote
 from ..models.units import utcnow
 
 QUEUE_ROLES = (Role.REVIEWER, Role.CERTIFIER, Role.OFFICE, Role.ADMIN)
@@ -52,38 +54,34 @@ class Lane:
 class Page:
     items: list
     next_cursor: str | None
-    counts: dict = dc_field(default_factory=dict)
+    counts: dict | None = None
 
 
 def lanes(user):
-    """Every (workflow version, state) where one of ``user``'s roles has a transition."""
+    """Every (workflow version, state) where one of ``user``'s roles has a transition (once per request)."""
     held = {role.value: tuple(grant_paths(user, role)) for role in QUEUE_ROLES}
     held = {role: paths for role, paths in held.items() if paths}
-    if not held:
-        return []
+    versions = released() if held else []
+    cache = g.setdefault("_queue_lanes", {})
+    key = (user.id, tuple(sorted(held.items())), id(versions))
+    if key in cache:
+        return cache[key]
     out = {}
-    versions = db.session.execute(select(WorkflowVersion, FormVersion).join(
-        FormVersion, FormVersion.key == WorkflowVersion.form_key).where(FormVersion.status != "draft")
-        .order_by(WorkflowVersion.id, FormVersion.version.desc())).all()
-    seen = set()
-    for workflow_version, form_version in versions:
-        if workflow_version.id in seen:
-            continue
-        seen.add(workflow_version.id)
-        spec = load_workflow(workflow_version.source, form_version.spec)
-        for transition in spec.transitions:
+    for version in versions:
+        for transition in version.workflow.transitions:
             role = transition.model.by
             if role not in held or transition.model.internal:  # nothing to do by hand
                 continue
             for state in transition.model.from_:
-                key = (workflow_version.id, state)
+                key = (version.workflow_version_id, state)
                 paths = tuple(sorted(set(out[key].paths) | set(held[role]))) if key in out else held[role]
                 previous = out.get(key)
                 approval = transition.model.approval
-                out[key] = Lane(workflow_version.id, state, paths,
+                out[key] = Lane(version.workflow_version_id, state, paths,
                                 not_self=transition.model.not_self and (previous.not_self if previous else True),
                                 voting=bool(approval and approval.mode != "any") or bool(previous and previous.voting))
-    return list(out.values())
+    cache[key] = list(out.values())
+    return cache[key]
 
 
 def _in_subtrees(paths):
@@ -95,8 +93,16 @@ def _in_subtrees(paths):
     return db.or_(*[db.and_(path >= low, path < high) for low, high in map(Unit.subtree_range, paths)])
 
 
-def _lane_query(lane, user, filters):
-    stmt = select(Submission.id, Submission.state_since).where(
+def _chosen_path(filters):
+    """The unit filter's subtree, read once per request (None: no such unit, so nothing matches)."""
+    cache = g.setdefault("_queue_unit_paths", {})
+    if filters.unit_id not in cache:
+        cache[filters.unit_id] = db.session.execute(select(Unit.path).where(Unit.id == filters.unit_id)).scalar()
+    return cache[filters.unit_id]
+
+
+def _lane_query(lane, user, filters, *columns):
+    stmt = select(*(columns or (Submission.id, Submission.state_since))).where(
         Submission.workflow_version_id == lane.workflow_version_id, Submission.state == lane.state)
     # A grant at the top of the tree covers every unit: no join needed.
     everywhere = any(path.count("/") == 2 for path in lane.paths)
@@ -110,8 +116,8 @@ def _lane_query(lane, user, filters):
         stmt = stmt.where(~exists().where(Vote.submission_id == Submission.id,
                                           Vote.round == Submission.row_version, Vote.voter_id == user.id))
     if filters.unit_id:
-        chosen = db.session.get(Unit, filters.unit_id)
-        stmt = stmt.where(Unit.in_subtree(chosen.path) if chosen else Unit.id == -1)
+        chosen = _chosen_path(filters)
+        stmt = stmt.where(Unit.in_subtree(chosen) if chosen else Unit.id == -1)
     if filters.campaign:
         stmt = stmt.where(Submission.campaign == filters.campaign)
     if filters.period:
@@ -133,25 +139,39 @@ def decode_cursor(cursor):
         return None
 
 
-def page(user, filters=Filters(), cursor=None, limit=PAGE, with_counts=True):
-    all_lanes = [lane for lane in lanes(user) if not filters.state or lane.state == filters.state]
-    after = decode_cursor(cursor) if cursor else None
-    streams = []
+def _merged(user, all_lanes, filters, after, limit):
+    """The next ``limit`` (id, state_since) after ``after`` over every lane, as one statement.
+
+    Each lane stays its own index range scan with its own LIMIT (a subquery); the database merges
+    them, so the page costs one round trip however many lanes there are."""
+    parts = []
     for lane in all_lanes:
         stmt = _lane_query(lane, user, filters)
         if after:
             stmt = stmt.where(tuple_(Submission.state_since, Submission.id) > after)
-        stmt = stmt.order_by(Submission.state_since, Submission.id).limit(limit + 1)
-        streams.append(db.session.execute(stmt).all())
-    merged = list(heapq.merge(*streams, key=lambda row: (row.state_since, row.id)))
-    chosen = merged[:limit]
-    ids = [row.id for row in chosen]
-    by_id = {s.id: s for s in db.session.execute(select(Submission).where(Submission.id.in_(ids))
-                                                  .options(defer(Submission.answers))).scalars()} if ids else {}
-    items = [by_id[i] for i in ids]
-    next_cursor = encode_cursor(chosen[-1].state_since, chosen[-1].id) if len(merged) > limit else None
-    result = Page(items=items, next_cursor=next_cursor)
-    if with_counts:
+        part = stmt.order_by(Submission.state_since, Submission.id).limit(limit).subquery()
+        parts.append(select(part.c.id, part.c.state_since))
+    return (parts[0] if len(parts) == 1 else union_all(*parts)).subquery("queue")
+
+
+def page(user, filters=Filters(), cursor=None, limit=PAGE, with_counts=True):
+    """A page of the queue: items (their units loaded with them) and the next cursor, in one statement.
+
+    The filter bar's counts are computed for the first page only (one statement): walking deeper never
+    counts again (the pages keep the first page's counts; see pages.index)."""
+    all_lanes = [lane for lane in lanes(user) if not filters.state or lane.state == filters.state]
+    after = decode_cursor(cursor) if cursor else None
+    items = []
+    if all_lanes:
+        merged = _merged(user, all_lanes, filters, after, limit + 1)
+        items = db.session.execute(
+            select(Submission).join(merged, merged.c.id == Submission.id)
+            .options(defer(Submission.answers), joinedload(Submission.unit))
+            .order_by(merged.c.state_since, merged.c.id).limit(limit + 1)).scalars().all()
+    chosen = items[:limit]
+    next_cursor = encode_cursor(chosen[-1].state_since, chosen[-1].id) if len(items) > limit else None
+    result = Page(items=chosen, next_cursor=next_cursor)
+    if with_counts and after is None:
         result.counts = counts(user, all_lanes, filters)
     return result
 
@@ -159,39 +179,38 @@ def page(user, filters=Filters(), cursor=None, limit=PAGE, with_counts=True):
 def next_after(user, filters, cursor):
     """The id of the item after ``cursor`` in the queue's order under ``filters``, or None.
 
-    One index range scan per lane, limited to one row: the review page's "next" link.
+    One statement: the review page's "next" link.
     """
     after = decode_cursor(cursor)
     if after is None:
         return None
-    best = None
-    for lane in lanes(user):
-        if filters.state and lane.state != filters.state:
-            continue
-        stmt = (_lane_query(lane, user, filters).where(tuple_(Submission.state_since, Submission.id) > after)
-                .order_by(Submission.state_since, Submission.id).limit(1))
-        row = db.session.execute(stmt).first()
-        if row is not None and (best is None or (row.state_since, row.id) < (best.state_since, best.id)):
-            best = row
-    return best
+    all_lanes = [lane for lane in lanes(user) if not filters.state or lane.state == filters.state]
+    if not all_lanes:
+        return None
+    merged = _merged(user, all_lanes, filters, after, 1)
+    return db.session.execute(select(merged.c.id, merged.c.state_since)
+                              .order_by(merged.c.state_since, merged.c.id).limit(1)).first()
 
 
 def counts(user, all_lanes, filters):
-    """How many items each filter value would show, for the filter bar."""
+    """How many items each filter value would show, for the filter bar: one statement over every lane."""
     totals = {"all": 0, "overdue": 0, "state": {}, "campaign": {}, "period": {}}
+    if not all_lanes:
+        return totals
     now = utcnow()
-    for lane in all_lanes:
-        stmt = _lane_query(lane, user, Filters(unit_id=filters.unit_id)).with_only_columns(
-            Submission.campaign, Submission.period, func.count(), func.sum(
-                db.case((Submission.due_at < now, 1), else_=0))).group_by(Submission.campaign, Submission.period)
-        for campaign, period, count, overdue in db.session.execute(stmt):
-            totals["all"] += count
-            totals["overdue"] += overdue or 0
-            totals["state"][lane.state] = totals["state"].get(lane.state, 0) + count
-            if campaign:
-                totals["campaign"][campaign] = totals["campaign"].get(campaign, 0) + count
-            if period:
-                totals["period"][period] = totals["period"].get(period, 0) + count
+    columns = (Submission.state, Submission.campaign, Submission.period, func.count().label("n"),
+               func.sum(db.case((Submission.due_at < now, 1), else_=0)).label("late"))
+    parts = [_lane_query(lane, user, Filters(unit_id=filters.unit_id), *columns)
+             .group_by(Submission.state, Submission.campaign, Submission.period) for lane in all_lanes]
+    stmt = parts[0] if len(parts) == 1 else union_all(*parts)
+    for state, campaign, period, count, overdue in db.session.execute(stmt):
+        totals["all"] += count
+        totals["overdue"] += overdue or 0
+        totals["state"][state] = totals["state"].get(state, 0) + count
+        if campaign:
+            totals["campaign"][campaign] = totals["campaign"].get(campaign, 0) + count
+        if period:
+            totals["period"][period] = totals["period"].get(period, 0) + count
     return totals
 
 

@@ -17,7 +17,7 @@ from ..engine import audit
 from ..engine.perform import Conflict, Forbidden, Invalid, NotFound
 from ..extensions import db
 from ..models import Notification, Role, ServiceRecord, Submission, Unit, Volunteer, VolunteerMembership
-from ..review.notifications import responsible
+from ..review.notifications import responsible_ids
 from ..models.units import utcnow
 from .certification import _hours, _plain
 from .ledger import DAY_LIMIT, hours_on, new_version
@@ -110,7 +110,7 @@ def request_correction(record_key, actor, unit_id, reason, hours=None, expected_
             raise Invalid(_("The hours must be a number above 0 and at most 24."), field="hours")
     record = new_version(current, actor, "request", reason, correction_open=True, requested_hours=wanted,
                          requested_by_unit_id=unit.id)
-    certifiers = [p.id for p in responsible(submission, [Role.CERTIFIER.value]) if p.id != actor.id]
+    certifiers = [i for i in responsible_ids(submission, [Role.CERTIFIER.value]) if i != actor.id]
     _tell(certifiers, submission, record, f"{unit.name}申请更正{record.volunteer.name}在“{record.activity_name}”"
                                           f"（{record.held_on.isoformat()}）的服务记录，请核实：{reason}")
     return _finish(submission, actor, "record_request", record, reason, commit)

@@ -8,9 +8,10 @@ from flask_babel import gettext as _, lazy_gettext as _l
 from flask_login import current_user, login_required
 from sqlalchemy import select
 
+from ...access import grant_paths
 from ...engine.perform import ActionError, NotFound
 from ...extensions import db
-from ...models import Ballot, BallotMember
+from ...models import Ballot, BallotMember, Role
 from ...models.units import utcnow
 from . import ballot as ballots
 from .confirmation import confirm as confirm_ballot
@@ -35,9 +36,11 @@ def ballot_rule(rule):
 def sees_ballots():
     if not current_user.is_authenticated:
         return False
-    seat = ballots.seat()
-    if seat is not None and ballots.may_manage(current_user, seat):
-        return True
+    # Ballots sit at the root of the tree: only an office role held at a root can manage them.
+    if any(path.count("/") == 2 for path in grant_paths(current_user, Role.OFFICE.value)):
+        seat = ballots.seat()
+        if seat is not None and ballots.may_manage(current_user, seat):
+            return True
     return db.session.execute(select(BallotMember.id).where(BallotMember.user_id == current_user.id)
                               .limit(1)).first() is not None
 
