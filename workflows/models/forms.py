@@ -70,6 +70,7 @@ class Submission(db.Model):
     definition: Mapped[FormVersion] = relationship()
     unit: Mapped[Unit] = relationship()
     workflow: Mapped["WorkflowVersion | None"] = relationship()
+
     __table_args__ = (
         db.Index("ix_submission_unit_state_created", "unit_id", "state", "created_at"),
         db.Index("ix_submission_queue", "workflow_version_id", "state", "state_since", "id"),
