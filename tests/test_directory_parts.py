@@ -141,3 +141,24 @@ def test_an_in_process_job_renders_in_a_child(app, sqlite_only, city, create_use
     peaks = [int(m.group(1)) for m in (re.search(r"peak (\d+) MB", r.getMessage()) for r in caplog.records) if m]
     assert peaks, caplog.text
     assert grown < 100 and grown * 2 < peaks[0], f"this process grew {grown} MB; the child peaked at {peaks[0]} MB"
+
+
+def test_a_worker_renders_a_long_directory_in_parts(rq_app, run_worker, city, create_user):
+    """Through a real RQ worker (PDF_RENDER_PROCESSES is 2 by default): its work-horse forks the parts."""
+    assert rq_app.config["PDF_RENDER_PROCESSES"] == 2
+    with rq_app.app_context():
+        rows = directory.directory_rows(grow(city["a"], UNITS))
+    create_user("admin.a", city["a"], "admin")
+    client = rq_app.test_client()
+    client.post("/login", data={"username": "admin.a", "password": "correct-horse-1"})
+    response = client.post("/documents/directory/", data={"unit_id": city["a"], "fmt": "pdf"})
+    assert response.status_code == 302
+    output = run_worker().communicate(timeout=300)[0].decode()
+    status = client.get(response.headers["Location"] + ".json").get_json()
+    assert status["state"] == "done", output + str(status)
+    data = client.get(status["download_url"]).data
+    assert b"/Producer (pypdf)" in data, "rendered in parts and merged, not in one piece"
+    texts = read(data)
+    with pdfplumber.open(io.BytesIO(data)) as pdf:
+        assert sorted(gbt9704.check_page_layout(pdf)) == list(range(1, len(texts) + 1))
+    assert [code for found in rows_of(texts) for _, code, _ in found] == [r["code"] for r in rows]
