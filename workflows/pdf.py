@@ -66,7 +66,7 @@ def static_of(app):
 def layout(html, *, base_url=None, font_config=None, static=None):
     """``html`` laid out in pages (a WeasyPrint Document, written with ``write_pdf``), fetching as above;
     ``static`` (from ``static_of``) stands for the current app in a process that has none."""
-    fetcher = _StaticFetcher(*(static or static_of(current_app)))
+    fetcher = _StaticFetcher(*static) if static else url_fetcher_for(current_app)
     return HTML(string=html, base_url=base_url or STATIC_BASE, url_fetcher=fetcher).render(font_config=font_config)
 
 
