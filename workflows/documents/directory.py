@@ -29,8 +29,8 @@ FORMATS = {"xlsx": "application/vnd.openxmlformats-officedocument.spreadsheetml.
 # From this many units the PDF is rendered in child processes (in parts when PDF_RENDER_PROCESSES > 1),
 # never in the process that runs the job; below it, starting them costs more than it saves.
 MIN_ROWS = 300
-# A process laying out this many rows peaks at about 380 MB (10,000 in one process: 1.3 GB): longer
-# directories are cut into more parts than processes, rendered PDF_RENDER_PROCESSES at a time.
+# A process laying out this many rows peaks at about 440 MB (5,000: 730 MB; 10,000: 1.2 GB), so a
+# longer directory is cut into more parts than processes, rendered PDF_RENDER_PROCESSES at a time.
 CHUNK_ROWS = 2000
 # The opening sentence's own text, the date and the count, in ems (directory_pages.width).
 OPENING_EMS = 26
