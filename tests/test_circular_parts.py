@@ -88,6 +88,20 @@ def test_a_short_annex_is_rendered_in_one_piece(app, sqlite_only):
     assert one.getvalue() == two.getvalue()
 
 
+def test_a_long_circular_in_one_piece_renders_in_a_child_with_the_same_bytes(app, sqlite_only, caplog):
+    """In-process jobs keep the circular in one piece; a child renders it, the bytes those of this process."""
+    import logging
+    data = facts()
+    answers = default_answers(kind_of("monthly"), data)
+    with app.test_request_context(), caplog.at_level(logging.INFO, logger="workflows.pdf_parts"):
+        here, there = io.BytesIO(), io.BytesIO()
+        rendering.render_pdf("monthly", data, answers, "测试市文明办", here, issued_on=date(2026, 12, 1))
+        assert not caplog.records
+        rendering.render_pdf("monthly", data, answers, "测试市文明办", there, in_child=True, issued_on=date(2026, 12, 1))
+    assert "in a child process" in caplog.text
+    assert here.getvalue() == there.getvalue()
+
+
 def test_a_worker_renders_a_long_circular_in_parts(rq_app, run_worker, city, create_user):
     """Through a real RQ worker (PDF_RENDER_PROCESSES is 2 by default): the signed circular's PDF is the
     merged parts, every unit once, every page numbered in sequence."""

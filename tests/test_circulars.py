@@ -315,7 +315,8 @@ def test_public_pages_show_only_published_circulars_with_their_pdf(app, world, c
         assert public.get(f"/notices/{other}.pdf").status_code == 404
     page = public.get(f"/notices/{cid}").get_data(as_text=True)
     assert "<img src=http" not in page and "&lt;img src=http://127.0.0.1:9/x.png&gt;" in page
-    assert "{{ 7*7 }}" in page and "49" not in page
+    # The page shows the PDF's SHA-256, which may hold a "49" of its own.
+    assert "{{ 7*7 }}" in page and "49" not in page.replace(circular(app, cid).pdf_sha256, "")
     feed = public.get("/notices/feed.atom")
     assert feed.headers["Content-Type"].startswith("application/atom+xml")
     root = ET.fromstring(feed.data)

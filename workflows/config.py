@@ -182,8 +182,8 @@ def load_config(instance_path, env=None):
         "RQ_QUEUE": env.get("RQ_QUEUE") or "wenming",
         "JOB_TIMEOUT": _positive_int(env, "JOB_TIMEOUT", 600),
         "JOB_RETRIES": _positive_int(env, "JOB_RETRIES", 2),
-        # A worker renders a long document (the monthly circular's thousand-row annex) in this many parts
-        # at once, on as many processes (1: in one piece).
+        # A long document (a unit directory, the monthly circular's annex) is rendered by this many child
+        # processes at once, in parts merged into one PDF (1: in one piece, in one child).
         "PDF_RENDER_PROCESSES": _positive_int(env, "PDF_RENDER_PROCESSES", 2),
         "REMINDER_INTERVAL_MINUTES": _positive_int(env, "REMINDER_INTERVAL_MINUTES", 60),
         # The smallest panel a monthly ballot may open with, and the role (held at the city office) that

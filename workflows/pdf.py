@@ -54,12 +54,19 @@ class _StaticFetcher(URLFetcher):
 
 def url_fetcher_for(app):
     """A WeasyPrint fetcher for ``app``'s static files and data: URIs only."""
-    return _StaticFetcher(app.static_folder, app.static_url_path)
+    return _StaticFetcher(*static_of(app))
 
 
-def layout(html, *, base_url=None, font_config=None):
-    """``html`` laid out in pages (a WeasyPrint Document, written with ``write_pdf``), fetching as above."""
-    fetcher = url_fetcher_for(current_app)
+def static_of(app):
+    """What the fetcher serves (the static folder and its URL path): all a child process rendering for
+    ``app`` needs of it."""
+    return app.static_folder, app.static_url_path
+
+
+def layout(html, *, base_url=None, font_config=None, static=None):
+    """``html`` laid out in pages (a WeasyPrint Document, written with ``write_pdf``), fetching as above;
+    ``static`` (from ``static_of``) stands for the current app in a process that has none."""
+    fetcher = _StaticFetcher(*static) if static else url_fetcher_for(current_app)
     return HTML(string=html, base_url=base_url or STATIC_BASE, url_fetcher=fetcher).render(font_config=font_config)
 
 

@@ -12,7 +12,7 @@ from openpyxl.styles import Alignment, Font
 from sqlalchemy import select
 from wtforms import RadioField, SelectField
 
-from .. import pdf
+from .. import pdf, pdf_parts
 from ..access import grant_paths
 from ..org.scope import tree_order, unit_choices
 from ..extensions import db
@@ -20,11 +20,20 @@ from ..jobs import QueueUnavailable, enqueue, job_kind
 from ..labels import UNIT_KINDS
 from ..models import JobRun, Role, Unit, UnitKind
 from ..spreadsheets import lay_out, sheet_title, text_cell, text_row, text_width
+from . import directory_pages
 
 bp = Blueprint("directory", __name__, url_prefix="/documents/directory")
 
 FORMATS = {"xlsx": "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet",
            "pdf": "application/pdf"}
+# From this many units the PDF is rendered in child processes (in parts when PDF_RENDER_PROCESSES > 1),
+# never in the process that runs the job; below it, starting them costs more than it saves.
+MIN_ROWS = 300
+# A process laying out this many rows peaks at about 440 MB (5,000: 730 MB; 10,000: 1.2 GB), so a
+# longer directory is cut into more parts than processes, rendered PDF_RENDER_PROCESSES at a time.
+CHUNK_ROWS = 2000
+# The opening sentence's own text, the date and the count, in ems (directory_pages.width).
+OPENING_EMS = 26
 
 
 def directory_rows(root):
@@ -37,12 +46,51 @@ def directory_rows(root):
             for u in tree_order(units)]
 
 
-def directory_html(root, rows, as_of, lang):
+def page_starts(root, rows, lang):
+    """Every page's first row (directory_pages): the same pages however the directory is rendered."""
+    with force_locale(lang):
+        title = _("%(name)s unit directory", name=root.name)
+    opening = directory_pages.width(root.name) + OPENING_EMS + 0.6 * len(str(len(rows)))
+    return directory_pages.page_starts(rows, directory_pages.first_table_top(root.name, title, opening))
+
+
+def directory_html(root, rows, as_of, lang, starts=None, part="whole", chunk=None, offset=0, pages=0):
+    """The directory's HTML; ``part``, ``chunk`` (its rows, from ``offset``) and ``pages`` as in
+    pdf_parts.render, ``starts`` from page_starts (worked out when not given)."""
+    starts = page_starts(root, rows, lang) if starts is None else starts
+    chunk = rows if chunk is None else chunk
+    breaks = {start - offset for start in starts if offset < start < offset + len(chunk)}
     with force_locale(lang):
         return render_template(
-            "pdf/directory.html", units=rows, root_name=root.name, organ=root.name,
-            title=_("%(name)s unit directory", name=root.name), issued_on=as_of, signature=root.name,
-            doc_number=None, addressee=None, fonts=pdf.font_context(current_app), lang=lang)
+            "pdf/directory.html", units=chunk, offset=offset, breaks=breaks, total=len(rows), part=part,
+            signed=part != "numbers" and offset + len(chunk) == len(rows),
+            pages=pages, page_numbers=part != "rest", widths=directory_pages.WIDTHS, root_name=root.name,
+            organ=root.name, title=_("%(name)s unit directory", name=root.name), issued_on=as_of,
+            signature=root.name, doc_number=None, addressee=None, fonts=pdf.font_context(current_app),
+            lang=lang)
+
+
+def render_directory(root, rows, as_of, lang, target, processes=1, method=None, peaks=None):
+    """The directory as PDF in ``target``; returns the page count.
+
+    A long one renders in child processes (``method``: pdf_parts.start_method() by default) — in parts on
+    ``processes`` at once when more than one — and its memory is theirs; ``peaks`` gets theirs in MB.
+    """
+    starts = page_starts(root, rows, lang)
+    if len(rows) < MIN_ROWS:
+        return pdf.render_pdf(directory_html(root, rows, as_of, lang, starts), target)
+    method = method or pdf_parts.start_method()
+    if processes < 2:
+        return pdf_parts.render_one(directory_html(root, rows, as_of, lang, starts), target, method, peaks)
+    count = max(processes, -(-len(rows) // CHUNK_ROWS))
+    chunks = directory_pages.chunks(rows, starts, count)
+    everything = rows
+
+    def html_for(part, rows, offset, pages):
+        return directory_html(root, everything, as_of, lang, starts, part=part, chunk=rows, offset=offset,
+                              pages=pages)
+
+    return pdf_parts.render(html_for, chunks, target, processes, method, peaks)
 
 
 @job_kind("unit_directory")
@@ -56,9 +104,8 @@ def build_directory(ctx, unit_id, fmt, as_of, lang):
     if fmt == "xlsx":
         write_xlsx(target, root, rows, as_of, lang)
     else:
-        html = directory_html(root, rows, as_of, lang)
         ctx.progress(30)
-        pdf.render_pdf(html, target)
+        render_directory(root, rows, as_of, lang, target, current_app.config["PDF_RENDER_PROCESSES"])
 
 
 def write_xlsx(target, root, rows, as_of, lang):

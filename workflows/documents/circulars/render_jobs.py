@@ -29,8 +29,8 @@ def path_of(circular):
 
 
 def processes():
-    """Parts at once: forking is for the RQ work-horse (one job, no other threads); in-process jobs run
-    on a thread of the web process, where a fork could copy another thread's held lock."""
+    """Parts at once under RQ; a job run in-process keeps a long circular in one piece, rendered by a
+    child (``rendering.render_pdf``'s ``in_child``), so its memory is never the web process's."""
     from ...jobs import dispatcher
     return current_app.config["PDF_RENDER_PROCESSES"] if dispatcher().mode == "rq" else 1
 
@@ -44,7 +44,7 @@ def render_signed(ctx, circular_id, public_url):
     partial = target.with_suffix(f".{os.getpid()}.part")
     pages = rendering.render_pdf(circular.kind, circular.facts, circular.submission.answers, circular.office.name,
                                  partial, doc_number=circular.doc_number, issued_on=circular.signed_on,
-                                 public_url=public_url, processes=processes())
+                                 public_url=public_url, processes=processes(), in_child=True)
     digest = hashlib.sha256(partial.read_bytes()).hexdigest()
     os.replace(partial, target)
     circular.pdf_name, circular.pdf_sha256, circular.pdf_pages = name, digest, pages
@@ -59,4 +59,4 @@ def render_preview(ctx, circular_id):
     ctx.progress(10)
     target = ctx.result_file(f"circular-{circular.id}-draft.pdf", "application/pdf")
     rendering.render_pdf(circular.kind, circular.facts, circular.submission.answers, circular.office.name, target,
-                         draft=True, processes=processes())
+                         draft=True, processes=processes(), in_child=True)

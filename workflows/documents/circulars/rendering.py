@@ -15,7 +15,7 @@ from flask import current_app
 from jinja2 import FileSystemLoader
 from jinja2.sandbox import ImmutableSandboxedEnvironment
 
-from ... import pdf
+from ... import pdf, pdf_parts
 from ...assessment.obligations import charts
 from ...volunteers.certificates import qr_data_uri
 from . import parts
@@ -84,15 +84,21 @@ def render_html(circular_kind, facts, answers, office_name, **options):
     return env.get_template(kind_of(circular_kind).template).render(**values)
 
 
-def render_pdf(circular_kind, facts, answers, office_name, target, font_config=None, processes=1, **options):
+def render_pdf(circular_kind, facts, answers, office_name, target, font_config=None, processes=1, in_child=False,
+               **options):
     """Write the PDF to ``target``; returns the page count.
 
     With ``processes`` > 1 a long annex is rendered in parts on that many processes at once and merged
-    (``parts.render``); the document is the same either way: the same pages, headers and numbers.
+    (``parts.render``); the document is the same either way: the same pages, headers and numbers. With
+    ``in_child`` (a job) a long annex in one piece is rendered by a child process, the same bytes, so
+    its memory is never the job's process's.
     """
     rows = facts.get("units", [])
-    if processes > 1 and kind_of(circular_kind).key == "monthly" and len(rows) >= parts.MIN_ROWS:
+    long = kind_of(circular_kind).key == "monthly" and len(rows) >= parts.MIN_ROWS
+    if processes > 1 and long:
         return parts.render(lambda **more: render_html(circular_kind, facts, answers, office_name, **options, **more),
                             rows, target, processes)
     html = render_html(circular_kind, facts, answers, office_name, **options)
+    if in_child and long:
+        return pdf_parts.render_one(html, target, pdf_parts.start_method())
     return pdf.render_pdf(html, target, font_config=font_config)
