@@ -10,7 +10,8 @@ from sqlalchemy import func, select
 from forms.answers import to_json, validate
 from forms.files import allowed_types, human_size
 
-from . import error_summary, list_rows, personal_data, posted, returned_versions, roster_excel, roster_people, uploads
+from . import (error_summary, list_rows, personal_data, posted, returned_versions, roster_excel, roster_people,
+               upload_progress, uploads)
 from ..review.diff import between as changes_between
 from ..access import VIEW_ROLES, can_view, grant_paths, has_role_at
 from ..extensions import db
@@ -25,6 +26,7 @@ from ..redirects import safe_next
 from ..remembered_filters import remembered
 
 bp = Blueprint("submissions", __name__)
+bp.after_request(upload_progress.redirect_as_header)
 
 EDITABLE_STATES = ("draft",)
 PAGE = 50
