@@ -240,6 +240,10 @@ def new(key):
     units = [u for u in filler_units(current_user) if open_to(version, u)]
     if not units:
         abort(403)
+    if request.args.get("unit") == "" and len(units) > 1:
+        # The picker sent without a unit chosen (a name typed, none picked): ask again, not guess.
+        flash(_("Choose the unit to fill the form for."), "error")
+        return redirect(url_for(".index"))
     unit_id = request.args.get("unit", type=int) or units[0].id
     unit = next((u for u in units if u.id == unit_id), None)
     if unit is None:
