@@ -393,8 +393,8 @@
     xhr.addEventListener("error", failed);
     xhr.addEventListener("abort", failed);
     xhr.addEventListener("load", function () {
-      var location = xhr.getResponseHeader("X-Location");
-      if (location) { window.location.assign(location); return; }
+      var next = xhr.getResponseHeader("X-Location");
+      if (next) { window.location.assign(next); return; }
       if (!/^text\/html/.test(xhr.getResponseHeader("Content-Type") || "")) { failed(); return; }
       if (xhr.responseURL && xhr.responseURL !== window.location.href) {
         window.history.replaceState(null, "", xhr.responseURL);
