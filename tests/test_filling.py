@@ -342,3 +342,42 @@ def test_uploads_no_form_took_up_are_purged_after_a_week(app, filler):
         db.session.commit()
         jobs.dispatcher().wait_idle()
         assert db.session.execute(select(StoredFile)).first() is None and not path.exists()
+
+
+def test_a_post_sent_by_the_fill_page_is_told_where_it_leads_and_keeps_its_message(app, filler):
+    publish(app, SMALL.format(version=1, extra=""))
+    sent_by_page = {"X-Upload-Progress": "1"}
+    data = small_post(photos=[(io.BytesIO(jpeg()), "a.jpg")])
+    response = filler.post("/forms/small/new", data=data, headers=sent_by_page, content_type="multipart/form-data")
+    submission = only_submission(app)
+    assert response.status_code == 204 and response.get_data() == b""
+    assert "Location" not in response.headers
+    assert response.headers["X-Location"] == f"/submissions/{submission.id}"
+    assert "已提交" in filler.get(response.headers["X-Location"]).get_data(as_text=True)  # not spent on the request
+    # A refused form comes back as the page it is, for the script to show in place.
+    refused = filler.post("/forms/small/new", data=small_post(kind=""), headers=sent_by_page)
+    assert refused.status_code == 422 and "X-Location" not in refused.headers
+    assert 'class="error-summary"' in refused.get_data(as_text=True)
+    # The browser's own post is redirected as ever.
+    plain = filler.post("/forms/small/new", data=small_post(action="save"))
+    assert plain.status_code == 302 and "X-Location" not in plain.headers
+    assert re.search(r"/submissions/\d+/edit$", plain.headers["Location"])
+
+
+def test_the_unit_to_fill_for_is_picked_from_the_persons_units_and_checked(app, client, login, city, create_user):
+    with app.app_context():
+        install_builtin_forms()
+        db.session.commit()
+    create_user("filler.a", city["a"], "filler")
+    login("filler.a")
+    page = client.get("/forms/").get_data(as_text=True)
+    report = re.search(r'<form method="get" action="/forms/activity_report/new".*?</form>', page, re.S).group(0)
+    assert "data-typeahead=" in report and "role=filler" in report and "kind=community" in report
+    offered = {int(v) for v in re.findall(r'<option value="(\d+)"', report)}
+    assert offered == {city["a1"], city["a2"]}  # not the office itself (the form is not open to it), nothing of B
+    assert client.get(f"/forms/activity_report/new?unit={city['a2']}").status_code == 200
+    assert client.get(f"/forms/activity_report/new?unit={city['b1']}").status_code == 403
+    assert client.get(f"/forms/activity_report/new?unit={city['a']}").status_code == 403
+    nothing_chosen = client.get("/forms/activity_report/new?unit=")
+    assert nothing_chosen.status_code == 302 and nothing_chosen.headers["Location"].endswith("/forms/")
+    assert "请选择要填报的单位" in client.get("/forms/").get_data(as_text=True)

@@ -78,3 +78,13 @@ def test_admin_pickers_are_type_aheads_for_the_admins_units(client, login, city,
     assert 'data-typeahead="/org/units/search?role=admin"' in page
     page = client.get(f"/admin/units/{city['a1']}").get_data(as_text=True)
     assert 'data-typeahead="/org/units/search?role=admin"' in page
+
+
+def test_only_units_of_the_kinds_asked_for(client, login, city, create_user, many):
+    create_user("filler.a", city["a"], "filler")
+    login("filler.a")
+    assert {item["id"] for item in _search(client, q="A区", role="filler")} == {city["a"], city["a1"], city["a2"]}
+    assert {item["id"] for item in _search(client, q="A区", role="filler", kind=["civilized_unit", "team"])} \
+        == {city["a1"], city["a2"]}
+    assert [item["id"] for item in _search(client, q="清河社区0", role="filler", kind="community")] == many["a"][:10]
+    assert client.get("/org/units/search?q=A区&role=filler&kind=palace").status_code == 400

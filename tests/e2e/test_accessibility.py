@@ -54,6 +54,7 @@ def test_no_serious_accessibility_violations_on_the_daily_pages(
     create_user("filler.a1", city["a1"], "filler")
     create_user("reviewer.a", city["a"], "reviewer")
     create_user("admin.city", city["city"], "admin")
+    create_user("filler.a", city["a"], "filler")
     photo = tmp_path / "a.jpg"
     Image.new("RGB", (32, 32), (20, 120, 20)).save(photo, "JPEG")
     found = {}
@@ -87,6 +88,12 @@ def test_no_serious_accessibility_violations_on_the_daily_pages(
     submission_url = clerk.url
     clerk.goto(f"{live_server}/submissions/")
     check("submissions", clerk)
+
+    office = sign_in(_new_page(browser), live_server, "filler.a")
+    office.goto(f"{live_server}/forms/")
+    office.get_by_role("combobox", name="代为填报的单位").first.fill("A区")
+    expect(office.get_by_role("listbox").first.get_by_role("option")).to_have_count(2)
+    check("forms list (unit picker open)", office)
 
     reviewer = sign_in(_new_page(browser), live_server, "reviewer.a")
     reviewer.goto(f"{live_server}/review/")

@@ -3,15 +3,12 @@
 from PIL import Image
 from playwright.sync_api import expect
 
-from forms.idcard import check_character
+from tests.e2e.pages import fill_activity_report, sign_in, valid_id_number
 from workflows.demo.city import install_builtin_forms
 from workflows.extensions import db
 from workflows.models import Submission
 
-
-def _id():
-    base = "34120119900307123"
-    return base + check_character(base)
+DESK = {"width": 1200, "height": 900}
 
 
 def test_fill_and_submit_an_activity_report(app, live_server, browser, city, create_user, tmp_path):
@@ -22,12 +19,8 @@ def test_fill_and_submit_an_activity_report(app, live_server, browser, city, cre
     photo = tmp_path / "activity.jpg"
     Image.new("RGB", (64, 48), (180, 20, 20)).save(photo, "JPEG")
 
-    page = browser.new_page(viewport={"width": 390, "height": 844})  # a phone, as units report from the field
-    page.goto(f"{live_server}/login")
-    page.fill("#username", "filler.a1")
-    page.fill("#password", "correct-horse-1")
-    page.click("button.primary")
-    page.goto(f"{live_server}/forms/")
+    page = sign_in(browser.new_page(viewport={"width": 390, "height": 844}), live_server, "filler.a1")
+    page.goto(f"{live_server}/forms/")  # a phone, as units report from the field
     page.click("text=节点主题志愿服务活动报送 >> xpath=../.. >> a.button")
 
     # Live show/hide evaluates the same compiled trees as the server.
@@ -38,51 +31,31 @@ def test_fill_and_submit_an_activity_report(app, live_server, browser, city, cre
     page.check("input[name=has_media][value='0']")
     expect(media).to_be_hidden()
     assert page.is_hidden("[data-wrap=theme_other]")
-    page.check("input[name=theme][value='leifeng']")
 
-    page.fill("#title", "学雷锋志愿服务进社区")
-    page.fill("#held_on", "2017-03-05")
-    page.fill("#place", "A区清河路社区")
-    page.fill("#beneficiaries", "孤寡老人 30 人")
-    page.fill("#content", "为辖区孤寡老人打扫卫生、理发、测量血压，并开展防诈骗宣传。" * 2)
-    page.fill("[name=roster-0-name]", "张三")
-    page.fill("[name=roster-0-id_number]", _id())
-    page.fill("[name=roster-0-hours]", "3")
+    fill_activity_report(page, photo)
+    expect(media).to_be_hidden()
     page.click("[data-add-row=roster]")
     page.fill("[name=roster-1-name]", "李四")
     page.fill("[name=roster-1-id_number]", "341201199003071230")  # wrong check digit
     page.fill("[name=roster-1-hours]", "2.5")
-    expect(page.locator("[name=total_hours]")).to_have_value("5.5")  # calculated live
-    page.set_input_files("input[name=photos]", str(photo))
-    page.fill("#person_in_charge", "王主任")
-    page.fill("#contact_phone", "13800138000")
-    page.fill("#recorder", "李四")
+    expect(page.locator("[name=total_hours]")).to_have_value("6.5")  # calculated live
     page.click("button[value=submit]")
 
     # Refused at the row and column, with everything else still there.
-    assert "身份证号码校验位不正确" in page.inner_text("[data-repeat=roster]")
-    assert page.input_value("[name=roster-0-name]") == "张三"
-    assert page.input_value("#title") == "学雷锋志愿服务进社区"
-    assert page.locator("[name=photos-keep]").count() == 1  # the uploaded photo is kept
+    expect(page.locator("[data-repeat=roster]")).to_contain_text("身份证号码校验位不正确")
+    expect(page.locator("[name=roster-0-name]")).to_have_value("张三")
+    expect(page.locator("#title")).to_have_value("清明文明祭祀宣传")
+    expect(page.locator("[name=photos-keep]")).to_have_count(1)  # the uploaded photo is kept
     page.fill("[name=roster-1-id_number]", "")
     page.fill("[name=roster-1-name]", "")
     page.fill("[name=roster-1-hours]", "")
     page.click("button[value=submit]")
-    assert "待审核" in page.inner_text("main")
-    assert _id() not in page.content() and _id()[:4] + "**********" in page.content()
+    expect(page.locator("main")).to_contain_text("待审核")
+    assert valid_id_number() not in page.content() and valid_id_number()[:4] + "**********" in page.content()
     with app.app_context():
         stored = db.session.execute(db.select(Submission)).scalar_one()
         assert stored.state == "submitted" and len(stored.answers["roster"]) == 1
         assert len(stored.answers["photos"]) == 1
-
-
-def _sign_in(browser, live_server, username):
-    page = browser.new_page(viewport={"width": 1200, "height": 900})
-    page.goto(f"{live_server}/login")
-    page.fill("#username", username)
-    page.fill("#password", "correct-horse-1")
-    page.click("button.primary")
-    return page
 
 
 def test_review_return_fix_resubmit_approve(app, live_server, browser, city, create_user, tmp_path):
@@ -96,27 +69,14 @@ def test_review_return_fix_resubmit_approve(app, live_server, browser, city, cre
     photo = tmp_path / "a.jpg"
     Image.new("RGB", (32, 32), (20, 120, 20)).save(photo, "JPEG")
 
-    unit = _sign_in(browser, live_server, "filler.a1")
+    unit = sign_in(browser.new_page(viewport=DESK), live_server, "filler.a1")
     unit.goto(f"{live_server}/forms/activity_report/new")
-    unit.check("input[name=theme][value='qingming']")
-    unit.fill("#title", "清明文明祭祀宣传")
-    unit.fill("#held_on", "2017-04-04")
-    unit.fill("#place", "A区公墓")
-    unit.fill("#beneficiaries", "祭扫群众")
-    unit.fill("#content", "在公墓入口发放文明祭祀倡议书，劝导群众鲜花祭扫、网络祭扫，减少燃放。" * 2)
-    unit.check("input[name=has_media][value='0']")
-    unit.fill("[name=roster-0-name]", "张三")
-    unit.fill("[name=roster-0-id_number]", _id())
-    unit.fill("[name=roster-0-hours]", "4")
-    unit.set_input_files("input[name=photos]", str(photo))
-    unit.fill("#person_in_charge", "王主任")
-    unit.fill("#contact_phone", "13800138000")
-    unit.fill("#recorder", "李四")
+    fill_activity_report(unit, photo)
     unit.click("button[value=submit]")
     expect(unit.locator("main")).to_contain_text("待审核")
     submission_url = unit.url
 
-    reviewer = _sign_in(browser, live_server, "reviewer.a")
+    reviewer = sign_in(browser.new_page(viewport=DESK), live_server, "reviewer.a")
     reviewer.goto(f"{live_server}/review/")
     reviewer.click("text=清明文明祭祀宣传")
     reviewer.click("button:has-text('退回修改')")  # no comment yet: refused, nothing changes
@@ -157,7 +117,7 @@ def test_a_column_shows_per_row_in_the_browser(app, live_server, browser, city, 
     from tests.test_filling import publish
     publish(app, ROW_RULES)
     create_user("filler.a1", city["a1"], "filler")
-    page = _sign_in(browser, live_server, "filler.a1")
+    page = sign_in(browser.new_page(viewport=DESK), live_server, "filler.a1")
     page.goto(f"{live_server}/forms/rowrules/new")
     reason = page.locator("[name=roster-0-overtime_reason] >> xpath=..")
     expect(reason).to_have_css("visibility", "hidden")
@@ -167,5 +127,5 @@ def test_a_column_shows_per_row_in_the_browser(app, live_server, browser, city, 
     page.fill("[name=roster-1-hours]", "2")
     expect(page.locator("[name=roster-1-overtime_reason] >> xpath=..")).to_have_css("visibility", "hidden")
     page.click("button[value=submit]")  # the server agrees: only row 1 needs a reason
-    assert "此项为必填项" in page.inner_text("[data-repeat=roster] tbody tr:nth-child(1)")
+    expect(page.locator("[data-repeat=roster] tbody tr:nth-child(1)")).to_contain_text("此项为必填项")
     assert "此项为必填项" not in page.inner_text("[data-repeat=roster] tbody tr:nth-child(2)")

@@ -1,7 +1,7 @@
 """Switching language on a fill page keeps what was typed (the page carries it across the reload)."""
 from playwright.sync_api import expect
 
-from tests.e2e.test_fill_in_browser import _sign_in
+from tests.e2e.pages import sign_in
 from workflows.demo.city import install_builtin_forms
 from workflows.extensions import db
 
@@ -11,7 +11,7 @@ def test_switching_language_keeps_what_was_typed(app, live_server, browser, city
         install_builtin_forms()
         db.session.commit()
     create_user("filler.a1", city["a1"], "filler")
-    page = _sign_in(browser, live_server, "filler.a1")
+    page = sign_in(browser.new_page(viewport={"width": 1200, "height": 900}), live_server, "filler.a1")
     page.goto(f"{live_server}/forms/activity_report/new")
     fill_url = page.url
     page.fill("#title", "学雷锋志愿服务进社区")

@@ -11,7 +11,8 @@ from sqlalchemy.orm import joinedload
 from forms.answers import to_json, validate
 from forms.files import allowed_types, human_size
 
-from . import error_summary, list_rows, personal_data, posted, returned_versions, roster_excel, roster_people, uploads
+from . import (error_summary, list_rows, personal_data, posted, returned_versions, roster_excel, roster_people,
+               upload_progress, uploads)
 from ..review.diff import between as changes_between
 from ..access import VIEW_ROLES, can_view, grant_paths, has_role_at
 from ..extensions import db
@@ -27,6 +28,7 @@ from ..redirects import safe_next
 from ..remembered_filters import remembered
 
 bp = Blueprint("submissions", __name__)
+bp.after_request(upload_progress.redirect_as_header)
 
 EDITABLE_STATES = ("draft",)
 PAGE = 50
@@ -241,6 +243,10 @@ def new(key):
     units = [u for u in filler_units(current_user) if open_to(version, u)]
     if not units:
         abort(403)
+    if request.args.get("unit") == "" and len(units) > 1:
+        # The picker sent without a unit chosen (a name typed, none picked): ask again, not guess.
+        flash(_("Choose the unit to fill the form for."), "error")
+        return redirect(url_for(".index"))
     unit_id = request.args.get("unit", type=int) or units[0].id
     unit = next((u for u in units if u.id == unit_id), None)
     if unit is None:

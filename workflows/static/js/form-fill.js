@@ -352,27 +352,84 @@
     if (event.target.matches && event.target.matches("input[type=file][data-max-size]")) checkFiles(event.target);
   });
 
-  // While the files are sent, say how much; a photo still being made smaller is waited for.
+  // A form with files is sent by the page, so it can say how much has gone ("正在上传 40%"); the answer
+  // is then followed as the browser would: a redirect (told in X-Location, so its message is not spent
+  // on a hidden request) is navigated to, any other page replaces this one. Without files, or without
+  // the script, the browser posts the form itself.
+  var status = document.getElementById("upload-status");
+
+  function sendWithProgress(submitter, sending) {
+    var label = status.querySelector("[data-upload-label]");
+    var bar = status.querySelector("[data-upload-progress]");
+    var announce = status.querySelector("[data-upload-announce]");
+    var buttons = Array.prototype.slice.call(root.querySelectorAll("button[type=submit], button:not([type])"));
+    var told = -1;
+    function show(percent) {
+      bar.value = percent;
+      label.textContent = fill(status.getAttribute("data-msg-percent"), { percent: percent });
+      var step = percent === 100 ? 100 : Math.floor(percent / 25) * 25;  // a screen reader hears quarters
+      if (step !== told) { told = step; announce.textContent = label.textContent; }
+    }
+    var data = new FormData(root);
+    if (submitter && submitter.name) data.append(submitter.name, submitter.value);
+    // Not root.action: the buttons named "action" shadow it.
+    var target = submitter && submitter.hasAttribute("formaction") ? submitter.formAction
+      : new URL(root.getAttribute("action") || window.location.href, window.location.href).href;
+    var xhr = new XMLHttpRequest();
+    xhr.open("POST", target);
+    xhr.setRequestHeader("X-Upload-Progress", "1");
+    xhr.upload.addEventListener("progress", function (event) {
+      if (event.lengthComputable && event.total) show(Math.min(100, Math.floor(event.loaded * 100 / event.total)));
+    });
+    xhr.upload.addEventListener("load", function () {
+      show(100);
+      status.querySelector("[data-upload-text]").textContent = status.getAttribute("data-msg-waiting");
+    });
+    function failed() {
+      status.classList.add("failed");
+      label.textContent = announce.textContent = status.getAttribute("data-msg-failed");
+      buttons.forEach(function (b) { b.disabled = false; });
+    }
+    xhr.addEventListener("error", failed);
+    xhr.addEventListener("abort", failed);
+    xhr.addEventListener("load", function () {
+      var next = xhr.getResponseHeader("X-Location");
+      if (next) { window.location.assign(next); return; }
+      if (!/^text\/html/.test(xhr.getResponseHeader("Content-Type") || "")) { failed(); return; }
+      if (xhr.responseURL && xhr.responseURL !== window.location.href) {
+        window.history.replaceState(null, "", xhr.responseURL);
+      }
+      // The page the server rendered (a refused form with everything typed, an error page) takes this
+      // one's place, its scripts run again, as if the browser had posted.
+      document.open();
+      document.write(xhr.responseText);
+      document.close();
+    });
+    status.hidden = false;
+    status.classList.remove("failed");
+    status.querySelector("[data-upload-text]").textContent = sending;
+    show(0);
+    buttons.forEach(function (b) { b.disabled = true; });
+    xhr.send(data);
+  }
+
   root.addEventListener("submit", function (event) {
+    if (event.defaultPrevented) return;
     var inputs = Array.prototype.slice.call(root.querySelectorAll("input[type=file][data-max-size]"));
     if (inputs.some(function (i) { return i.hasAttribute("data-busy"); })) {
+      // A photo still being made smaller is waited for.
       event.preventDefault();
       var submitter = event.submitter;
       window.setTimeout(function () { root.requestSubmit(submitter || undefined); }, 300);
       return;
     }
     var total = 0;
-    inputs.forEach(function (i) {
+    Array.prototype.forEach.call(root.querySelectorAll("input[type=file]"), function (i) {
       Array.prototype.forEach.call(i.files || [], function (f) { total += f.size; });
     });
-    if (total > 0 && inputs.length) {
-      var status = document.getElementById("upload-status");
-      if (status) {
-        status.hidden = false;
-        status.querySelector("[data-upload-text]").textContent =
-          fill(inputs[0].getAttribute("data-msg-sending"), { size: megabytes(total) });
-      }
-    }
+    if (!total || !status || !window.FormData || !window.XMLHttpRequest) return;
+    event.preventDefault();
+    sendWithProgress(event.submitter, fill(status.getAttribute("data-msg-size"), { size: megabytes(total) }));
   });
 
   // After a refused submit, start at the list of what to change; its links move to each field.
