@@ -175,3 +175,24 @@ def test_only_the_office_may_remind(app, client, login, city, published):
     # A district office above a named unit is not the issuing office: it cannot view the city's submission.
     assert client.post(f"/documents/circulars/{published['circular']}/remind").status_code in (403, 404)
     assert notes(app) == []
+
+
+def test_a_reminder_reads_in_its_readers_language(app, client, login, city, published, create_user):
+    english = create_user("filler.a2.en", city["a2"], "filler")
+    with app.app_context():
+        db.session.get(User, english).language = "en"
+        db.session.commit()
+        office = db.session.get(Unit, city["city"]).name
+    login("office")
+    client.post(f"/documents/circulars/{published['circular']}/remind")
+    client.post("/logout")
+    login("filler.a2")
+    home = client.get("/").get_data(as_text=True)
+    assert (f"未签收：{office}的通报“关于2017年3月志愿服务工作开展情况的通报”（测文明办〔2017〕1号）尚未打开，"
+            "请打开查看以完成签收。") in home
+    client.post("/logout")
+    login("filler.a2.en")
+    home = client.get("/").get_data(as_text=True)
+    assert (f"Not yet opened: the circular “关于2017年3月志愿服务工作开展情况的通报” (测文明办〔2017〕1号) of {office}. "
+            "Please open it to confirm receipt.") in home
+    assert "请打开查看以完成签收" not in home
