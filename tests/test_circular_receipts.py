@@ -196,3 +196,16 @@ def test_a_reminder_reads_in_its_readers_language(app, client, login, city, publ
     assert (f"Not yet opened: the circular “关于2017年3月志愿服务工作开展情况的通报” (测文明办〔2017〕1号) of {office}. "
             "Please open it to confirm receipt.") in home
     assert "请打开查看以完成签收" not in home
+
+
+def test_the_office_reads_how_many_were_reminded_in_the_singular_or_plural(app, client, login, city, published):
+    login("filler.a1")
+    client.get(f"/documents/circulars/{published['circular']}/read")
+    client.post("/logout")
+    login("office")
+    client.post("/language/en", data={"next": "/"})
+    answer = client.post(f"/documents/circulars/{published['circular']}/remind", follow_redirects=True)
+    page = answer.get_data(as_text=True)
+    assert "1 unit that had not opened the circular was reminded." in page
+    assert "Opened by 1 of the 2 units it is sent to; 1 have not opened it." in client.get(
+        f"/documents/circulars/{published['circular']}/receipts").get_data(as_text=True)

@@ -10,7 +10,7 @@ from datetime import date, timedelta
 from typing import NamedTuple
 
 from flask import Blueprint, abort, flash, redirect, render_template, url_for
-from flask_babel import gettext as _
+from flask_babel import gettext as _, ngettext
 from flask_login import current_user, login_required
 from sqlalchemy import select, update
 
@@ -159,7 +159,8 @@ def remind(circular_id):
     reminded = remind_unopened(circular)
     db.session.commit()
     if reminded:
-        flash(_("%(n)d units that have not opened the circular were reminded.", n=reminded), "success")
+        flash(ngettext("%(n)d unit that had not opened the circular was reminded.",
+                         "%(n)d units that have not opened the circular were reminded.", reminded, n=reminded), "success")
     else:
         flash(_("Nobody was reminded: every unit has opened it or was reminded within the last day."), "success")
     return redirect(url_for(".receipts", circular_id=circular.id))
