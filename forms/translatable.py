@@ -29,10 +29,6 @@ class Translatable:
     def __format__(self, spec):
         return format(str(self), spec)
 
-    def __html__(self):
-        from markupsafe import escape
-        return str(escape(str(self)))
-
     def render(self, translations=None):
         """The text in ``translations``' language (a gettext catalogue), or in English when None."""
         values = {name: str(value) if isinstance(value, Translatable) else value for name, value in self.params}

@@ -8,7 +8,7 @@ import re
 from datetime import date
 from typing import Callable
 
-from ..translatable import _l
+from ..translatable import _l, lazy_pgettext
 from .errors import ExpressionError
 from .tree import _Node
 from .types import _DATES, _ORDERED, _article, _elem, _is_list, _unify
@@ -177,11 +177,11 @@ def _f_birth_date(args):
 # Regular-expression features Python and JavaScript read differently (or
 # only one of them has): refused so both sides agree.
 _JS_INCOMPATIBLE = (
-    ("(?P", _l("named groups")),
-    ("(?<", _l("named groups")),
-    ("(?>", _l("atomic groups")),
-    ("(?#", _l("comments")),
-    ("(?(", _l("conditionals")),
+    ("(?P", lazy_pgettext("regular expression", "named groups")),
+    ("(?<", lazy_pgettext("regular expression", "named groups")),
+    ("(?>", lazy_pgettext("regular expression", "atomic groups")),
+    ("(?#", lazy_pgettext("regular expression", "comments")),
+    ("(?(", lazy_pgettext("regular expression", "conditionals")),
 )
 
 
