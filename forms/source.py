@@ -25,7 +25,7 @@ _CLOSE = (yaml.MappingEndEvent, yaml.SequenceEndEvent)
 
 @dataclass(frozen=True)
 class Problem:
-    """A mistake at ``path`` (line ``line``); ``message`` is a Translatable, shown in the reader's language, or a str."""
+    """A mistake at ``path`` (line ``line``); ``message`` a Translatable (read in the reader's language) or a str."""
     path: str
     message: str
     line: int | None = None

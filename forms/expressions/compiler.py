@@ -60,7 +60,8 @@ def compile_expression(source: str, names: dict[str, str], row_names: dict[str, 
     name_types = {k: _normalise_type(t, _l("name '%(name)s'", name=k)) for k, t in (names or {}).items()}
     row_types = None if row_names is None else {
         k: _normalise_type(t, _l("column 'row.%(name)s'", name=k)) for k, t in row_names.items()}
-    column_types = {rep: {k: _normalise_type(t, _l("column '%(repeat)s.%(name)s'", repeat=rep, name=k)) for k, t in cols.items()}
+    column_types = {rep: {k: _normalise_type(t, _l("column '%(repeat)s.%(name)s'", repeat=rep, name=k))
+                          for k, t in cols.items()}
                     for rep, cols in (columns or {}).items()}
     if expect is not None:
         expect = _normalise_type(expect, _l("the expected result"))

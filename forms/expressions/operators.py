@@ -68,8 +68,8 @@ def _compare(op: str, a: _Node, b: _Node, col: int) -> _Node:
     ta, tb = a.type, b.type
     if op in ("==", "!="):
         if not _comparable(ta, tb):
-            raise ExpressionError(_l("cannot compare %(left)s with %(right)s", left=_type_name(ta), right=_type_name(tb)),
-                                  col)
+            raise ExpressionError(_l("cannot compare %(left)s with %(right)s",
+                                     left=_type_name(ta), right=_type_name(tb)), col)
     else:
         if not _comparable(ta, tb) or ta not in _ORDERED or tb not in _ORDERED:
             raise ExpressionError(_l("%(op)s needs two numbers, two texts or two dates, got %(left)s and %(right)s",

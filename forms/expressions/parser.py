@@ -63,8 +63,8 @@ class _Parser:
     def expect(self, value):
         tok = self.next()
         if tok[0] != "op" or tok[1] != value:
-            raise ExpressionError(_l("%(problem)s (expected %(expected)s)", problem=_describe(tok), expected=repr(value)),
-                                  tok[2])
+            raise ExpressionError(_l("%(problem)s (expected %(expected)s)",
+                                     problem=_describe(tok), expected=repr(value)), tok[2])
         return tok
 
     def expr(self, rbp=0) -> _Node:
@@ -186,8 +186,8 @@ class _Parser:
             if name in self.columns:
                 cols = self.columns[name]
                 if column not in cols:
-                    raise ExpressionError(_l("unknown column '%(column)s' in repeat '%(name)s'", column=column, name=name),
-                                          attr[2])
+                    raise ExpressionError(_l("unknown column '%(column)s' in repeat '%(name)s'",
+                                             column=column, name=name), attr[2])
                 typ = cols[column]
                 self.used_names.add(name)
                 conv = _converter(typ)
@@ -199,8 +199,8 @@ class _Parser:
                     return [conv(row.get(column)) if isinstance(row, dict) else None for row in rows]
                 return _Node(("column", name, column), "list[any]" if _is_list(typ) else f"list[{typ}]", f)
             if name == "row" or name in self.names:
-                raise ExpressionError(_l("attribute access is not allowed ('%(name)s.%(column)s')", name=name, column=column),
-                                      nxt[2])
+                raise ExpressionError(_l("attribute access is not allowed ('%(name)s.%(column)s')",
+                                         name=name, column=column), nxt[2])
             raise ExpressionError(_l("unknown name '%(name)s'", name=name), col)
         if name in self.names:
             typ = self.names[name]
@@ -291,7 +291,8 @@ class _Parser:
             after = self.peek()
             if after[0] in ("op", "kw") and (after[1] in _CMP_OPS or after[1] in ("in",)
                                              or (after[1] == "not" and self.peek(1)[1] == "in")):
-                raise ExpressionError(_l("comparisons cannot be chained (column %(column)d)", column=after[2]), after[2])
+                raise ExpressionError(_l("comparisons cannot be chained (column %(column)d)", column=after[2]),
+                                      after[2])
             return node
         if value == ".":
             raise ExpressionError(_l("attribute access is not allowed ('.' at column %(column)d)", column=col), col)

@@ -90,7 +90,8 @@ def load_workflow(source, form_spec):
     if form_spec is None:
         problem(("form",), _l("no published form '%(form)s'", form=schema.form))
     elif form_spec.key != schema.form:
-        problem(("form",), _l("the linked form is '%(linked)s', not '%(form)s'", linked=form_spec.key, form=schema.form))
+        problem(("form",), _l("the linked form is '%(linked)s', not '%(form)s'",
+                              linked=form_spec.key, form=schema.form))
     names = {}
     columns = {}
     if form_spec is not None:

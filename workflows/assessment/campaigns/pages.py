@@ -162,7 +162,8 @@ def generate():
     db.session.commit()
     if added:
         flash(ngettext("%(count)s campaign added to the plan of %(year)s.",
-                       "%(count)s campaigns added to the plan of %(year)s.", len(added), count=len(added), year=year), "success")
+                       "%(count)s campaigns added to the plan of %(year)s.", len(added), count=len(added), year=year),
+              "success")
     else:
         flash(_("The plan of %(year)s already has every generated node.", year=year), "info")
     return redirect(url_for(".index", year=year))

@@ -160,7 +160,8 @@ def remind(circular_id):
     db.session.commit()
     if reminded:
         flash(ngettext("%(n)d unit that had not opened the circular was reminded.",
-                         "%(n)d units that have not opened the circular were reminded.", reminded, n=reminded), "success")
+                       "%(n)d units that have not opened the circular were reminded.", reminded, n=reminded),
+              "success")
     else:
         flash(_("Nobody was reminded: every unit has opened it or was reminded within the last day."), "success")
     return redirect(url_for(".receipts", circular_id=circular.id))
