@@ -16,6 +16,7 @@ from . import choice_sources
 from .expressions import ExpressionError, compile_expression
 from .schema import FIELD_TYPES, FormSchema
 from .source import MAX_SOURCE, DefinitionError, Loader as _Loader, Problem, check_nesting, check_size
+from .translatable import Translatable, _l, lazy_ngettext
 
 __all__ = ["MAX_SOURCE", "DefinitionError", "Problem", "load_definition", "parse_yaml"]
 MAX_NODES = 50_000
@@ -140,9 +141,10 @@ def parse_yaml(source):
     except yaml.YAMLError as exc:
         mark = getattr(exc, "problem_mark", None)
         line = mark.line + 1 if mark else None
-        raise DefinitionError([Problem("", f"not valid YAML: {getattr(exc, 'problem', exc)}", line)]) from None
+        reason = str(getattr(exc, "problem", exc))
+        raise DefinitionError([Problem("", _l("not valid YAML: %(reason)s", reason=reason), line)]) from None
     if node is None:
-        raise DefinitionError([Problem("", "the definition is empty", 1)])
+        raise DefinitionError([Problem("", _l("the definition is empty"), 1)])
     lines = {}
     visits = 0
 
@@ -150,7 +152,7 @@ def parse_yaml(source):
         nonlocal visits
         visits += 1
         if visits > MAX_NODES:
-            raise DefinitionError([Problem("", "definition too large (too many nodes or aliases)")])
+            raise DefinitionError([Problem("", _l("definition too large (too many nodes or aliases)"))])
         lines.setdefault(path, current.start_mark.line + 1)
         if isinstance(current, yaml.MappingNode):
             for key_node, value_node in current.value:
@@ -165,7 +167,8 @@ def parse_yaml(source):
     try:
         data = loader.construct_document(node)
     except yaml.YAMLError as exc:
-        raise DefinitionError([Problem("", f"not valid YAML: {getattr(exc, 'problem', exc)}")]) from None
+        raise DefinitionError([Problem("", _l("not valid YAML: %(reason)s",
+                                              reason=str(getattr(exc, "problem", exc))))]) from None
     finally:
         loader.dispose()
     return data, lines
@@ -194,6 +197,58 @@ def _longest_match(pattern):
     return int(match.group(1)) + 1 if match else None
 
 
+# Pydantic's own errors by their type, in words that translate; any other type keeps pydantic's text.
+_PYDANTIC = {
+    "missing": _l("required key is missing"),
+    "string_type": _l("must be a text"),
+    "int_type": _l("must be a whole number"),
+    "int_parsing": _l("must be a whole number"),
+    "int_from_float": _l("must be a whole number"),
+    "float_type": _l("must be a number"),
+    "float_parsing": _l("must be a number"),
+    "bool_type": _l("must be true or false"),
+    "bool_parsing": _l("must be true or false"),
+    "list_type": _l("must be a list"),
+    "dict_type": _l("must be a mapping (key: value)"),
+    "model_type": _l("must be a mapping (key: value)"),
+    "model_attributes_type": _l("must be a mapping (key: value)"),
+    "date_type": _l("must be a date like 2017-03-05"),
+    "date_parsing": _l("must be a date like 2017-03-05"),
+    "date_from_datetime_parsing": _l("must be a date like 2017-03-05"),
+}
+
+
+def _pydantic_message(kind, ctx, err):
+    if kind in _PYDANTIC:
+        return _PYDANTIC[kind]
+    if kind in ("literal_error", "enum"):
+        return _l("must be one of %(expected)s", expected=str(ctx.get("expected", "")).replace(" or ", ", "))
+    if kind == "greater_than_equal":
+        return _l("must be at least %(limit)s", limit=ctx.get("ge"))
+    if kind == "greater_than":
+        return _l("must be greater than %(limit)s", limit=ctx.get("gt"))
+    if kind == "less_than_equal":
+        return _l("must be at most %(limit)s", limit=ctx.get("le"))
+    if kind == "less_than":
+        return _l("must be less than %(limit)s", limit=ctx.get("lt"))
+    if kind == "too_short":
+        return lazy_ngettext("needs at least %(num)d item", "needs at least %(num)d items", ctx.get("min_length"))
+    if kind == "too_long":
+        return lazy_ngettext("takes at most %(num)d item", "takes at most %(num)d items", ctx.get("max_length"))
+    if kind == "string_too_short":
+        return lazy_ngettext("needs at least %(num)d character", "needs at least %(num)d characters",
+                             ctx.get("min_length"))
+    if kind == "string_too_long":
+        return lazy_ngettext("takes at most %(num)d character", "takes at most %(num)d characters",
+                             ctx.get("max_length"))
+    if kind == "value_error":
+        # Our validators raise ValueError(Translatable); a library's ValueError keeps pydantic's text.
+        error = ctx.get("error")
+        if isinstance(error, ValueError) and error.args and isinstance(error.args[0], Translatable):
+            return error.args[0]
+    return err["msg"]
+
+
 def problem_from_pydantic(err, lines):
     loc = []
     raw = list(err["loc"])
@@ -205,28 +260,27 @@ def problem_from_pydantic(err, lines):
             part = part[:-1]
         loc.append(part)
     kind = err["type"]
+    ctx = err.get("ctx") or {}
     if kind == "union_tag_invalid":
-        tag = err.get("ctx", {}).get("tag")
+        tag = ctx.get("tag")
         inside = "repeat" in raw
-        message = (f"type '{tag}' cannot be used inside a repeat" if inside and tag in FIELD_TYPES
-                   else f"unknown field type '{tag}'")
+        message = (_l("type '%(tag)s' cannot be used inside a repeat", tag=tag) if inside and tag in FIELD_TYPES
+                   else _l("unknown field type '%(tag)s'", tag=tag))
         loc.append("type")
     elif kind == "union_tag_not_found":
-        message = "every field needs a type"
+        message = _l("every field needs a type")
     elif kind == "extra_forbidden":
         loc = [("from" if p == "from_" else p) for p in loc]
-        message = f"unknown key '{loc[-1]}'"
-    elif kind == "missing":
-        message = "required key is missing"
+        message = _l("unknown key '%(key)s'", key=loc[-1])
     elif kind == "string_pattern_mismatch":
-        longest = _longest_match(err.get("ctx", {}).get("pattern", ""))
+        longest = _longest_match(ctx.get("pattern", ""))
         value = err.get("input")
         if longest and isinstance(value, str) and len(value) > longest:
-            message = f"too long ({len(value)} characters, at most {longest})"
+            message = _l("too long (%(length)d characters, at most %(longest)d)", length=len(value), longest=longest)
         else:
-            message = "must be a letter followed by letters, digits or '_'"
+            message = _l("must be a letter followed by letters, digits or '_'")
     else:
-        message = err["msg"]
+        message = _pydantic_message(kind, ctx, err)
     return Problem(format_path(loc), message, line_of(lines, loc))
 
 
@@ -245,7 +299,7 @@ class _Checker:
         try:
             return compile_expression(source, names, row_names=row_names, columns=columns, expect=expect)
         except ExpressionError as exc:
-            self.problem(loc, str(exc))
+            self.problem(loc, exc.message)
             return None
 
     def run(self):
@@ -274,11 +328,11 @@ class _Checker:
         for index, (field, spec) in enumerate(zip(fields, specs)):
             loc = ("fields", index)
             if field.unique:
-                self.problem(loc + ("unique",), "unique applies only to a column of a repeat")
+                self.problem(loc + ("unique",), _l("unique applies only to a column of a repeat"))
             for c_index, column in enumerate(getattr(field, "fields", [])):
                 if column.unique and column.type not in UNIQUE_TYPES:
                     self.problem(loc + ("fields", c_index, "unique"),
-                                 f"a {column.type} column cannot be unique")
+                                 _l("a %(type)s column cannot be unique", type=column.type))
             self.limits(field, loc)
             self.expressions(field, spec, loc, names, columns)
             for c_index, (column, c_spec) in enumerate(zip(getattr(field, "fields", []), spec.columns)):
@@ -300,18 +354,19 @@ class _Checker:
             if name is None:
                 continue
             if name not in types:
-                self.problem(("summary", part), f"unknown name '{name}'")
+                self.problem(("summary", part), _l("unknown name '%(name)s'", name=name))
             elif types[name] not in allowed:
-                self.problem(("summary", part), f"'{name}' is a {types[name]} field; expected {' or '.join(allowed)}")
+                self.problem(("summary", part), _l("'%(name)s' is a %(type)s field; expected %(allowed)s",
+                                                   name=name, type=types[name], allowed=" or ".join(allowed)))
         if summary.date and summary.period:
-            self.problem(("summary", "period"), "give the month by date or by period, not both")
+            self.problem(("summary", "period"), _l("give the month by date or by period, not both"))
 
     def unique(self, fields, loc):
         seen = {}
         for index, field in enumerate(fields):
             if field.name in seen:
-                self.problem(loc + (index, "name"), f"duplicate field name '{field.name}' "
-                                                    f"(also {format_path(loc + (seen[field.name],))})")
+                self.problem(loc + (index, "name"), _l("duplicate field name '%(name)s' (also %(other)s)",
+                                                       name=field.name, other=format_path(loc + (seen[field.name],))))
             else:
                 seen[field.name] = index
 
@@ -321,36 +376,39 @@ class _Checker:
             try:
                 coerce(FieldSpec(model=field, path=field.name, value_type="any"), field.default)
             except TypeProblem:
-                self.problem(loc + ("default",), f"default {field.default!r} is not a valid {field.type}")
+                self.problem(loc + ("default",), _l("default %(value)s is not a valid %(type)s",
+                                                    value=repr(field.default), type=field.type))
         pairs = [("min", "max"), ("min_length", "max_length"), ("min_rows", "max_rows"),
                  ("min_files", "max_files"), ("min_count", "max_count")]
         for low, high in pairs:
             a, b = getattr(field, low, None), getattr(field, high, None)
             if a is not None and b is not None and a > b:
-                self.problem(loc + (low,), f"{low} ({a:g}) is greater than {high} ({b:g})")
+                self.problem(loc + (low,), _l("%(low)s (%(a)s) is greater than %(high)s (%(b)s)",
+                                              low=low, a=f"{a:g}", high=high, b=f"{b:g}"))
         if field.type in ("choice", "multi_choice"):
             if isinstance(field.choices, str) and field.choices not in self.schema.choices:
-                self.problem(loc + ("choices",), f"unknown choice list '{field.choices}'")
+                self.problem(loc + ("choices",), _l("unknown choice list '%(name)s'", name=field.choices))
             items = self.choice_items(field)
             values = [c.value for c in items]
             if len(set(values)) != len(values):
-                self.problem(loc + ("choices",), "choice values must be unique")
+                self.problem(loc + ("choices",), _l("choice values must be unique"))
             if field.choice_filter:
                 known = {f.name for f in self.schema.fields}
                 for attr, target in field.choice_filter.items():
                     if target not in known:
-                        self.problem(loc + ("choice_filter", attr), f"unknown name '{target}'")
+                        self.problem(loc + ("choice_filter", attr), _l("unknown name '%(name)s'", name=target))
             source = getattr(field, "choices_from", None)
             if source is not None and source.open_on is not None:
                 dates = {f.name for f in self.schema.fields if f.type == "date"}
                 if source.open_on not in dates:
-                    self.problem(loc + ("choices_from", "open_on"), f"'{source.open_on}' is not a date field")
+                    self.problem(loc + ("choices_from", "open_on"),
+                                 _l("'%(name)s' is not a date field", name=source.open_on))
         if field.type in ("image", "file") and field.accept:
             from .files import KNOWN_TYPES
             unknown = [a for a in field.accept if a not in KNOWN_TYPES]
             if unknown:
-                self.problem(loc + ("accept",), f"unknown file type '{unknown[0]}' "
-                                                f"(known: {', '.join(sorted(KNOWN_TYPES))})")
+                self.problem(loc + ("accept",), _l("unknown file type '%(type)s' (known: %(known)s)",
+                                                   type=unknown[0], known=", ".join(sorted(KNOWN_TYPES))))
 
     def choice_items(self, field):
         if isinstance(field.choices, str):
@@ -382,7 +440,7 @@ class _Checker:
             try:
                 compiled = compile_expression(model.calculate, probe, row_names=probe_rows, columns=columns)
             except ExpressionError as exc:
-                self.problem(prefix + (index, "calculate"), str(exc))
+                self.problem(prefix + (index, "calculate"), exc.message)
                 continue
             used = compiled.row_names if row_types is not None else compiled.names
             deps[name] = [d for d in used if d in calcs]
@@ -394,7 +452,7 @@ class _Checker:
             if state.get(name) == "active":
                 cycle = trail[trail.index(name):] + [name]
                 index = calcs[cycle[0]][0]
-                self.problem(prefix + (index, "calculate"), "calculation cycle: " + " → ".join(cycle))
+                self.problem(prefix + (index, "calculate"), _l("calculation cycle: %(cycle)s", cycle=" → ".join(cycle)))
                 return False
             state[name] = "active"
             ok = all(visit(d, trail + [name]) for d in deps.get(name, []))

@@ -8,6 +8,8 @@ from typing import Annotated, Any, Literal, Union
 
 from pydantic import BaseModel, ConfigDict, Field, field_validator, model_validator
 
+from .translatable import _l
+
 NAME = r"^[A-Za-z][A-Za-z0-9_]{0,62}$"
 KEY = r"^[a-z][a-z0-9_]{0,62}$"
 _SIZE = re.compile(r"^\s*(\d+(?:\.\d+)?)\s*(B|KB|MB|GB)?\s*$", re.I)
@@ -141,7 +143,7 @@ class FileField(FieldBase):
             return value
         match = _SIZE.match(str(value))
         if not match:
-            raise ValueError("expected a size like 2MB, 500KB or 1048576")
+            raise ValueError(_l("expected a size like 2MB, 500KB or 1048576"))
         return int(float(match.group(1)) * _UNITS[(match.group(2) or "B").upper()])
 
     @field_validator("accept", mode="before")
@@ -207,5 +209,5 @@ class FormSchema(Strict):
     @classmethod
     def _must_be_mapping(cls, data):
         if not isinstance(data, dict):
-            raise ValueError("a form definition is a mapping with key, version, title and fields")
+            raise ValueError(_l("a form definition is a mapping with key, version, title and fields"))
         return data

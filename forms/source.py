@@ -12,6 +12,8 @@ from dataclasses import dataclass
 
 import yaml
 
+from .translatable import _l
+
 MAX_SOURCE = 256 * 1024  # bytes of UTF-8
 MAX_DEPTH = 40  # the built-in definitions nest 7 deep
 
@@ -23,12 +25,13 @@ _CLOSE = (yaml.MappingEndEvent, yaml.SequenceEndEvent)
 
 @dataclass(frozen=True)
 class Problem:
+    """A mistake at ``path`` (line ``line``); ``message`` a Translatable (read in the reader's language) or a str."""
     path: str
     message: str
     line: int | None = None
 
     def __str__(self):
-        return f"{self.path}: {self.message}" if self.path else self.message
+        return f"{self.path}: {self.message}" if self.path else str(self.message)
 
 
 class DefinitionError(Exception):
@@ -50,7 +53,7 @@ def _refuse(message, line=None, kind=DefinitionError):
 
 
 def too_large_message():
-    return f"definition too large (more than {MAX_SOURCE // 1024} KB)"
+    return _l("definition too large (more than %(kb)d KB)", kb=MAX_SOURCE // 1024)
 
 
 def read_definition(stream):
@@ -67,7 +70,7 @@ def read_definition_file(path):
         with open(path, "rb") as handle:
             return read_definition(handle)
     except OSError as exc:
-        raise _refuse(exc.strerror or str(exc)) from None
+        raise _refuse(_l("cannot read the file: %(reason)s", reason=exc.strerror or str(exc))) from None
 
 
 def decode_definition(data):
@@ -75,7 +78,7 @@ def decode_definition(data):
         text = data.decode("utf-8")
     except UnicodeDecodeError as exc:
         line = data[:exc.start].count(b"\n") + 1
-        raise _refuse("not UTF-8 text", line, NotText) from None
+        raise _refuse(_l("not UTF-8 text"), line, NotText) from None
     return text.removeprefix("\ufeff")
 
 
@@ -99,7 +102,7 @@ def check_nesting(source):
             if isinstance(event, _OPEN):
                 depth += 1
                 if depth > MAX_DEPTH:
-                    raise _refuse(f"nested too deeply (more than {MAX_DEPTH} levels)",
+                    raise _refuse(_l("nested too deeply (more than %(levels)d levels)", levels=MAX_DEPTH),
                                   event.start_mark.line + 1 if event.start_mark else None)
             elif isinstance(event, _CLOSE):
                 depth -= 1
@@ -107,7 +110,7 @@ def check_nesting(source):
         # libyaml stops at its own depth limit while scanning ahead; same problem, same words.
         if "nesting depth" in str(getattr(exc, "problem", "")):
             mark = getattr(exc, "problem_mark", None)
-            raise _refuse(f"nested too deeply (more than {MAX_DEPTH} levels)",
+            raise _refuse(_l("nested too deeply (more than %(levels)d levels)", levels=MAX_DEPTH),
                           mark.line + 1 if mark else None) from None
         return  # the real parse reports it, with its line
     finally:

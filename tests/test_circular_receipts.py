@@ -175,3 +175,37 @@ def test_only_the_office_may_remind(app, client, login, city, published):
     # A district office above a named unit is not the issuing office: it cannot view the city's submission.
     assert client.post(f"/documents/circulars/{published['circular']}/remind").status_code in (403, 404)
     assert notes(app) == []
+
+
+def test_a_reminder_reads_in_its_readers_language(app, client, login, city, published, create_user):
+    english = create_user("filler.a2.en", city["a2"], "filler")
+    with app.app_context():
+        db.session.get(User, english).language = "en"
+        db.session.commit()
+        office = db.session.get(Unit, city["city"]).name
+    login("office")
+    client.post(f"/documents/circulars/{published['circular']}/remind")
+    client.post("/logout")
+    login("filler.a2")
+    home = client.get("/").get_data(as_text=True)
+    assert (f"未签收：{office}的通报“关于2017年3月志愿服务工作开展情况的通报”（测文明办〔2017〕1号）尚未打开，"
+            "请打开查看以完成签收。") in home
+    client.post("/logout")
+    login("filler.a2.en")
+    home = client.get("/").get_data(as_text=True)
+    assert (f"Not yet opened: the circular “关于2017年3月志愿服务工作开展情况的通报” (测文明办〔2017〕1号) of {office}. "
+            "Please open it to confirm receipt.") in home
+    assert "请打开查看以完成签收" not in home
+
+
+def test_the_office_reads_how_many_were_reminded_in_the_singular_or_plural(app, client, login, city, published):
+    login("filler.a1")
+    client.get(f"/documents/circulars/{published['circular']}/read")
+    client.post("/logout")
+    login("office")
+    client.post("/language/en", data={"next": "/"})
+    answer = client.post(f"/documents/circulars/{published['circular']}/remind", follow_redirects=True)
+    page = answer.get_data(as_text=True)
+    assert "1 unit that had not opened the circular was reminded." in page
+    assert "Opened by 1 of the 2 units it is sent to; 1 have not opened it." in client.get(
+        f"/documents/circulars/{published['circular']}/receipts").get_data(as_text=True)

@@ -46,10 +46,13 @@ def _totals(app):
         return person.hours_total, person.person_times
 
 
+RECORD_KINDS = ("record_correction", "record_amended", "record_correction_refused")
+
+
 def _told(app, username):
     with app.app_context():
         return db.session.execute(select(Notification.text).where(
-            Notification.user_id == user(username).id, Notification.kind == "record_correction")).scalars().all()
+            Notification.user_id == user(username).id, Notification.kind.in_(RECORD_KINDS))).scalars().all()
 
 
 def _post(client, certified, form, version, **data):
@@ -84,6 +87,40 @@ def test_the_units_filler_asks_and_the_organisers_certifier_amends(app, people, 
     page = client.get(f"/volunteers/{certified['number']}").get_data(as_text=True)
     assert "历次版本" in page and "核实签到表" in page and "实际服务2小时" in page
     assert audit_verify_exit(app)[0] == 0
+
+
+def test_each_correction_notice_reads_in_its_readers_language(app, people, certified, client, login):
+    login("filler.a1")
+    assert _post(client, certified, "correction", 1, hours="2", reason="实际服务2小时").status_code == 302
+    client.post("/logout")
+    login("certifier.a")
+    home = client.get("/").get_data(as_text=True)
+    assert "A区单位1申请更正张三在“学雷锋志愿服务活动”（2017-03-05）的服务记录，请核实：实际服务2小时" in home
+    client.post("/language/en", data={"next": "/"})
+    home = client.get("/").get_data(as_text=True)
+    assert ("A区单位1 asks to correct the service record of 张三 at “学雷锋志愿服务活动” (2017-03-05); "
+            "please check it: 实际服务2小时") in home
+    assert _post(client, certified, "refuse", 2, reason="经核实无误").status_code == 302
+    client.post("/logout")
+    with app.app_context():
+        user("filler.a1").language = "en"
+        db.session.commit()
+    login("filler.a1")
+    home = client.get("/").get_data(as_text=True)
+    assert ("The request to correct the service record of 张三 at “学雷锋志愿服务活动” was not granted: "
+            "经核实无误") in home
+    assert _post(client, certified, "correction", 3, hours="2", reason="再次申请").status_code == 302
+    client.post("/logout")
+    login("certifier.a")
+    assert _post(client, certified, "amend", 4, hours="2", reason="核实签到表").status_code == 302
+    client.post("/logout")
+    login("filler.a1")
+    home = client.get("/").get_data(as_text=True)
+    assert "The service record of 张三 at “学雷锋志愿服务活动” was corrected (hours: 2): 核实签到表" in home
+    client.post("/language/zh_CN", data={"next": "/"})
+    home = client.get("/").get_data(as_text=True)
+    assert "张三在“学雷锋志愿服务活动”的服务记录已更正为 2 小时：核实签到表" in home
+    assert "张三在“学雷锋志愿服务活动”的服务记录更正申请未获同意：经核实无误" in home
 
 
 def test_a_refusal_keeps_what_was_typed_and_writes_nothing(app, people, certified, client, login):

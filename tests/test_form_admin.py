@@ -78,8 +78,7 @@ def test_errors_are_listed_and_marked_at_their_line_with_everything_typed_kept(a
     response = create(city_admin, BAD)
     assert response.status_code == 422
     page = response.get_data(as_text=True)
-    assert "第 9 行" in page
-    assert "fields[0].constraints[0].if: unknown name &#39;hourz&#39;" in page
+    assert "第 9 行</a>: <code>fields[0].constraints[0].if: 未知的名称 &#39;hourz&#39;</code>" in page
     assert '<li id="L9" value="9" class="bad">' in page
     assert page.count('class="bad"') == 1
     # The textarea holds exactly what was typed, escaped.
@@ -94,9 +93,42 @@ def test_english_problem_lines_read_line_n_path_message(city_admin):
     assert "line 9</a>: <code>fields[0].constraints[0].if: unknown name &#39;hourz&#39;</code>" in page
 
 
+MISTAKES = """key: mistakes
+version: many
+title: 错误
+fields:
+  - {name: hours, type: decimal, visible_if: "hours + 1", colour: red}
+  - {name: team, type: repeat, min_rows: 3, max_rows: 1, fields: [{name: who, type: text}]}
+"""
+
+
+@pytest.mark.parametrize("lang, expected", [
+    ("zh", ["第 2 行</a>: <code>version: 必须是整数</code>",
+            "第 5 行</a>: <code>fields[0].colour: 未知的键 &#39;colour&#39;</code>",
+            # Once the structure is sound, the checks of names, limits and expressions follow.
+            "第 5 行</a>: <code>fields[0].visible_if: 应为布尔（true/false）表达式，实际是数字</code>",
+            "第 6 行</a>: <code>fields[1].min_rows: min_rows（3）大于 max_rows（1）</code>"]),
+    ("en", ["line 2</a>: <code>version: must be a whole number</code>",
+            "line 5</a>: <code>fields[0].colour: unknown key &#39;colour&#39;</code>",
+            "line 5</a>: <code>fields[0].visible_if: expected a boolean (true/false) expression, got a number</code>",
+            "line 6</a>: <code>fields[1].min_rows: min_rows (3) is greater than max_rows (1)</code>"]),
+])
+def test_problems_read_in_the_readers_language_at_their_line_and_key(city_admin, lang, expected):
+    if lang == "en":
+        city_admin.post("/language/en")
+    page = create(city_admin, MISTAKES).get_data(as_text=True)
+    for text in expected[:2]:
+        assert text in page
+    sound = MISTAKES.replace("version: many", "version: 1").replace(", colour: red", "")
+    page = create(city_admin, sound).get_data(as_text=True)
+    for text in expected[2:]:
+        assert text in page
+    assert '<li id="L5" value="5" class="bad">' in page and '<li id="L6" value="6" class="bad">' in page
+
+
 def test_yaml_syntax_error_points_at_its_line(city_admin):
     page = create(city_admin, "key: x\nversion: 1\ntitle: [unclosed\n").get_data(as_text=True)
-    assert "not valid YAML" in page and 'class="bad"' in page
+    assert "不是有效的 YAML" in page and 'class="bad"' in page
 
 
 def test_upload_creates_a_draft(app, city_admin):
@@ -145,7 +177,7 @@ def test_preview_renders_what_is_typed_without_saving(app, city_admin):
     assert "<html" not in fragment.get_data(as_text=True)
     broken = city_admin.post("/admin/forms/preview", data={"source": BAD})
     assert broken.status_code == 422
-    assert "fields[0].constraints[0].if: unknown name &#39;hourz&#39;" in broken.get_data(as_text=True)
+    assert "fields[0].constraints[0].if: 未知的名称 &#39;hourz&#39;" in broken.get_data(as_text=True)
 
 
 def test_live_preview_needs_the_csrf_token(app, database_url, tmp_path, city, create_user):

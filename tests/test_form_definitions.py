@@ -99,3 +99,24 @@ def test_alias_bomb_is_refused():
 def test_default_of_the_wrong_type():
     texts, _ = problems("fields:\n  - {name: n, type: integer, default: many}\n")
     assert texts == ["fields[0].default: default 'many' is not a valid integer"]
+
+
+def test_a_problem_is_english_outside_a_request_and_the_readers_language_inside_one(app):
+    from flask import session
+
+    _, found = problems("fields:\n  - {name: a, type: text, visible_if: 'frobnicate(a)'}\n")
+    _, again = problems("fields:\n  - {name: a, type: text, visible_if: 'frobnicate(a)'}\n")
+    # Problems compare and hash by msgid and values, whoever reads them.
+    assert found == again and hash(found[0]) == hash(again[0])
+    assert str(found[0]) == "fields[0].visible_if: unknown function 'frobnicate'"
+    with app.app_context():
+        assert str(found[0]) == "fields[0].visible_if: unknown function 'frobnicate'"  # the CLI's case
+    with app.test_request_context():
+        assert str(found[0]) == "fields[0].visible_if: 未知的函数 'frobnicate'"
+    with app.test_request_context():
+        session["lang"] = "en"
+        assert str(found[0]) == "fields[0].visible_if: unknown function 'frobnicate'"
+    counted = problems("fields:\n  - {name: a, type: text, visible_if: 'len(a, a) > 0'}\n")[0]
+    assert counted == ["fields[0].visible_if: len() takes 1 argument (2 given)"]
+    counted = problems("fields:\n  - {name: a, type: text, visible_if: 'round() > 0'}\n")[0]
+    assert counted == ["fields[0].visible_if: round() takes 1 to 2 arguments (0 given)"]

@@ -19,7 +19,7 @@ from workflows.assessment.obligations.rules import BUILT_IN, load_rules, store
 from workflows.assessment.periods import Month, due_for, nth_working_day
 from workflows.engine import audit
 from workflows.extensions import db
-from workflows.models import (AuditEvent, FormVersion, Notification, ObligationReminder, Submission, Unit,
+from workflows.models import (AuditEvent, FormVersion, Notification, ObligationReminder, Submission, Unit, User,
                               WorkflowVersion)
 from forms.source import DefinitionError
 
@@ -196,6 +196,23 @@ def test_reminders_go_once_to_the_fillers_of_units_still_missing(app, town):
     assert len(got[users["a2"]]) == 2
     assert len(got[users["b1"]]) == 1 and "典型推荐" in got[users["b1"]][0]     # its report is under review
     assert users["rev_a"] not in got and reminders == first
+
+
+def test_a_reminder_reads_in_its_readers_language(app, client, login, town):
+    with app.app_context():
+        assert send_obligation_reminders(None, today=DEADLINE.isoformat()) > 0
+        english = db.session.get(User, town.users["b1"])
+        english.language = "en"
+        db.session.commit()
+    login("filler.a2")
+    home = client.get("/").get_data(as_text=True)
+    assert f"{MARCH} 的“典型推荐”本单位尚未报送，截止日期为 {DEADLINE.isoformat()}，请及时报送。" in home
+    client.post("/logout")
+    login("filler.b1")
+    home = client.get("/").get_data(as_text=True)
+    assert (f"{MARCH}: “Exemplar nomination” is still missing for your unit; it is due by {DEADLINE.isoformat()}."
+            in home)
+    assert "典型推荐" not in home
 
 
 def test_the_reminder_days_are_a_setting(app, town):

@@ -3,12 +3,12 @@ from __future__ import annotations
 
 
 class ExpressionError(Exception):
-    """A load-time error in an expression; ``str()`` is a short message."""
+    """A load-time error in an expression; ``message`` is a Translatable, ``str()`` it in the reader's language."""
 
-    def __init__(self, message: str, column: int | None = None):
+    def __init__(self, message, column: int | None = None):
         super().__init__(message)
         self.message = message
         self.column = column
 
     def __str__(self) -> str:
-        return self.message
+        return str(self.message)

@@ -8,6 +8,7 @@ import re
 from datetime import date
 from typing import Callable
 
+from ..translatable import _l, lazy_pgettext
 from .errors import ExpressionError
 from .tree import _Node
 from .types import _DATES, _ORDERED, _article, _elem, _is_list, _unify
@@ -18,9 +19,10 @@ _ID_RE = re.compile(r"[0-9]{17}[0-9Xx]")
 
 
 
-def _need(name: str, node: _Node, allowed, what: str):
+def _need(name: str, node: _Node, allowed, what):
     if node.type not in allowed and not (_is_list(node.type) and "list" in allowed):
-        raise ExpressionError(f"{name}() needs {what}, got {_article(node.type)}")
+        raise ExpressionError(_l("%(name)s() needs %(what)s, got %(got)s", name=name, what=what,
+                                 got=_article(node.type)))
 
 
 def _f_today(args):
@@ -31,7 +33,7 @@ def _f_today(args):
 
 def _f_len(args):
     (a,) = args
-    _need("len", a, {"text", "any", "list"}, "a text or a list")
+    _need("len", a, {"text", "any", "list"}, _l("a text or a list"))
     fa = a.fn
 
     def f(v, r, t):
@@ -48,7 +50,7 @@ def _f_len(args):
 def _f_sum(args):
     (a,) = args
     if a.type not in ("any", "list[number]", "list[any]", "number"):
-        raise ExpressionError(f"sum() needs a list of numbers, got {_article(a.type)}")
+        raise ExpressionError(_l("sum() needs a list of numbers, got %(got)s", got=_article(a.type)))
     fa = a.fn
 
     def f(v, r, t):
@@ -67,7 +69,7 @@ def _f_sum(args):
 def _f_count(args):
     (a,) = args
     if a.type != "any" and not _is_list(a.type):
-        raise ExpressionError(f"count() needs a list, got {_article(a.type)}")
+        raise ExpressionError(_l("count() needs a list, got %(got)s", got=_article(a.type)))
     fa = a.fn
 
     def f(v, r, t):
@@ -87,7 +89,8 @@ def _minmax(name, pick_first):
         else:
             item = _unify([a.type for a in args], f"{name}()")
         if item not in _ORDERED:
-            raise ExpressionError(f"{name}() needs numbers, texts or dates, got {_article(item)}")
+            raise ExpressionError(_l("%(name)s() needs numbers, texts or dates, got %(got)s",
+                                     name=name, got=_article(item)))
         fns = [a.fn for a in args]
         single = fns[0] if len(fns) == 1 else None
 
@@ -109,7 +112,7 @@ def _minmax(name, pick_first):
 
 def _f_round(args):
     for a in args:
-        _need("round", a, {"number", "any"}, "numbers")
+        _need("round", a, {"number", "any"}, _l("numbers"))
     fa = args[0].fn
     if len(args) == 1:
         def f(v, r, t):
@@ -127,7 +130,7 @@ def _f_round(args):
 
 def _f_date_diff(args):
     for a in args:
-        _need("date_diff", a, _DATES, "dates")
+        _need("date_diff", a, _DATES, _l("dates"))
     fa, fb = args[0].fn, args[1].fn
 
     def f(v, r, t):
@@ -140,7 +143,7 @@ def _f_date_diff(args):
 
 def _f_years_since(args):
     (a,) = args
-    _need("years_since", a, _DATES, "a date")
+    _need("years_since", a, _DATES, _article("date"))
     fa = a.fn
 
     def f(v, r, t):
@@ -163,7 +166,7 @@ def _birth_date(x):
 
 def _f_birth_date(args):
     (a,) = args
-    _need("birth_date", a, {"text", "any"}, "a text")
+    _need("birth_date", a, {"text", "any"}, _article("text"))
     fa = a.fn
 
     def f(v, r, t):
@@ -174,17 +177,18 @@ def _f_birth_date(args):
 # Regular-expression features Python and JavaScript read differently (or
 # only one of them has): refused so both sides agree.
 _JS_INCOMPATIBLE = (
-    ("(?P", "named groups"),
-    ("(?<", "named groups"),
-    ("(?>", "atomic groups"),
-    ("(?#", "comments"),
-    ("(?(", "conditionals"),
+    ("(?P", lazy_pgettext("regular expression", "named groups")),
+    ("(?<", lazy_pgettext("regular expression", "named groups")),
+    ("(?>", lazy_pgettext("regular expression", "atomic groups")),
+    ("(?#", lazy_pgettext("regular expression", "comments")),
+    ("(?(", lazy_pgettext("regular expression", "conditionals")),
 )
 
 
 def _check_pattern(pattern: str):
     if len(pattern) > MAX_PATTERN:
-        raise ExpressionError(f"pattern too long ({len(pattern)} characters, at most {MAX_PATTERN})")
+        raise ExpressionError(_l("pattern too long (%(length)d characters, at most %(most)d)",
+                                 length=len(pattern), most=MAX_PATTERN))
     i, n = 0, len(pattern)
     in_class = False
     while i < n:
@@ -192,7 +196,7 @@ def _check_pattern(pattern: str):
         if c == "\\":
             nxt = pattern[i + 1] if i + 1 < n else ""
             if nxt in ("A", "Z", "z", "G", "N", "U", "a", "p", "P", "k"):
-                raise ExpressionError(f"bad pattern: '\\{nxt}' is not supported")
+                raise ExpressionError(_l("bad pattern: '%(escape)s' is not supported", escape="\\" + nxt))
             i += 2
             continue
         if in_class:
@@ -206,7 +210,7 @@ def _check_pattern(pattern: str):
             if j < n and pattern[j] == "^":
                 j += 1
             if j < n and pattern[j] == "]":
-                raise ExpressionError("bad pattern: write ']' inside [...] as '\\]'")
+                raise ExpressionError(_l("bad pattern: write ']' inside [...] as '\\]'"))
             i = j
             continue
         if c == "(" and pattern.startswith("(?", i):
@@ -215,24 +219,24 @@ def _check_pattern(pattern: str):
                     or head.startswith("(?<=") or head.startswith("(?<!")):
                 for prefix, what in _JS_INCOMPATIBLE:
                     if head.startswith(prefix):
-                        raise ExpressionError(f"bad pattern: {what} are not supported")
-                raise ExpressionError("bad pattern: inline flags are not supported")
+                        raise ExpressionError(_l("bad pattern: %(what)s are not supported", what=what))
+                raise ExpressionError(_l("bad pattern: inline flags are not supported"))
         if c in "*+?}" and i + 1 < n and pattern[i + 1] == "+":
-            raise ExpressionError("bad pattern: possessive quantifiers are not supported")
+            raise ExpressionError(_l("bad pattern: possessive quantifiers are not supported"))
         if c == "{" and pattern.startswith("{,", i):
-            raise ExpressionError("bad pattern: write {0,n} instead of {,n}")
+            raise ExpressionError(_l("bad pattern: write {0,n} instead of {,n}"))
         i += 1
     try:
         return re.compile(pattern, re.ASCII)
     except re.error as exc:
-        raise ExpressionError(f"bad pattern: {exc}") from None
+        raise ExpressionError(_l("bad pattern: %(reason)s", reason=str(exc))) from None
 
 
 def _f_matches(args):
     text, pattern = args
-    _need("matches", text, {"text", "any"}, "a text")
+    _need("matches", text, {"text", "any"}, _article("text"))
     if pattern.tree[0] != "lit" or not isinstance(pattern.tree[1], str):
-        raise ExpressionError("matches() needs the pattern as a text literal")
+        raise ExpressionError(_l("matches() needs the pattern as a text literal"))
     fullmatch = _check_pattern(pattern.tree[1]).fullmatch
     fa = text.fn
 
@@ -267,11 +271,11 @@ def _f_if_else(args):
 
 def _f_date(args):
     (a,) = args
-    _need("date", a, {"text", "any"}, "a text")
+    _need("date", a, {"text", "any"}, _article("text"))
     if a.tree[0] == "lit":
         value = _parse_date(a.tree[1])
         if value is None:
-            raise ExpressionError(f"invalid date {a.tree[1]!r} (write YYYY-MM-DD)")
+            raise ExpressionError(_l("invalid date %(value)s (write YYYY-MM-DD)", value=repr(a.tree[1])))
 
         def f(v, r, t):
             return value

@@ -3,9 +3,10 @@ from __future__ import annotations
 
 import operator
 
+from ..translatable import _l
 from .errors import ExpressionError
 from .tree import _Node
-from .types import _ORDERED, _article, _comparable, _elem, _is_list
+from .types import _ORDERED, _article, _comparable, _elem, _is_list, _type_name
 from .values import _contains, _eq, _le, _lt
 
 
@@ -21,10 +22,12 @@ def _arith(op: str, a: _Node, b: _Node, col: int) -> _Node:
         elif ta in ("text", "any") and tb in ("text", "any"):
             typ = "text"
         else:
-            raise ExpressionError(f"'+' needs two numbers or two texts, got {ta} and {tb}", col)
+            raise ExpressionError(_l("'+' needs two numbers or two texts, got %(left)s and %(right)s",
+                                     left=_type_name(ta), right=_type_name(tb)), col)
     else:
         if ta not in ("number", "any") or tb not in ("number", "any"):
-            raise ExpressionError(f"{op!r} needs numbers, got {ta} and {tb}", col)
+            raise ExpressionError(_l("%(op)s needs numbers, got %(left)s and %(right)s", op=repr(op),
+                                     left=_type_name(ta), right=_type_name(tb)), col)
         typ = "number"
     fa, fb = a.fn, b.fn
     if op == "+":
@@ -65,10 +68,12 @@ def _compare(op: str, a: _Node, b: _Node, col: int) -> _Node:
     ta, tb = a.type, b.type
     if op in ("==", "!="):
         if not _comparable(ta, tb):
-            raise ExpressionError(f"cannot compare {ta} with {tb}", col)
+            raise ExpressionError(_l("cannot compare %(left)s with %(right)s",
+                                     left=_type_name(ta), right=_type_name(tb)), col)
     else:
         if not _comparable(ta, tb) or ta not in _ORDERED or tb not in _ORDERED:
-            raise ExpressionError(f"{op!r} needs two numbers, two texts or two dates, got {ta} and {tb}", col)
+            raise ExpressionError(_l("%(op)s needs two numbers, two texts or two dates, got %(left)s and %(right)s",
+                                     op=repr(op), left=_type_name(ta), right=_type_name(tb)), col)
     fa, fb = a.fn, b.fn
     if op == "==":
         def f(v, r, t):
@@ -112,12 +117,15 @@ def _membership(negate: bool, a: _Node, b: _Node, col: int) -> _Node:
     word = "not in" if negate else "in"
     if tb == "text":
         if ta not in ("text", "any"):
-            raise ExpressionError(f"'{word}' on a text needs a text on the left, got {ta}", col)
+            raise ExpressionError(_l("'%(word)s' on a text needs a text on the left, got %(left)s",
+                                     word=word, left=_type_name(ta)), col)
     elif _is_list(tb):
         if not _comparable(ta, _elem(tb)):
-            raise ExpressionError(f"'{word}' looks for {_article(ta)} in {tb}", col)
+            raise ExpressionError(_l("'%(word)s' looks for %(left)s in %(right)s",
+                                     word=word, left=_article(ta), right=_type_name(tb)), col)
     elif tb != "any":
-        raise ExpressionError(f"'{word}' needs a list or a text on the right, got {_article(tb)}", col)
+        raise ExpressionError(_l("'%(word)s' needs a list or a text on the right, got %(right)s",
+                                 word=word, right=_article(tb)), col)
     fa, fb = a.fn, b.fn
     if negate:
         def f(v, r, t):

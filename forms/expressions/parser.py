@@ -20,6 +20,7 @@ from __future__ import annotations
 
 from datetime import date, datetime
 
+from ..translatable import _l, lazy_ngettext
 from .errors import ExpressionError
 from .functions import FUNCTIONS
 from .operators import _arith, _compare, _membership
@@ -62,13 +63,14 @@ class _Parser:
     def expect(self, value):
         tok = self.next()
         if tok[0] != "op" or tok[1] != value:
-            raise ExpressionError(_describe(tok) + f" (expected {value!r})", tok[2])
+            raise ExpressionError(_l("%(problem)s (expected %(expected)s)",
+                                     problem=_describe(tok), expected=repr(value)), tok[2])
         return tok
 
     def expr(self, rbp=0) -> _Node:
         self.depth += 1
         if self.depth > MAX_DEPTH:
-            raise ExpressionError(f"expression nested too deeply (at most {MAX_DEPTH} levels)")
+            raise ExpressionError(_l("expression nested too deeply (at most %(levels)d levels)", levels=MAX_DEPTH))
         left = self.nud(self.next())
         while True:
             tok = self.peek()
@@ -107,14 +109,14 @@ class _Parser:
         if kind == "op":
             if value == "(":
                 if self.peek()[1] == ")" and self.peek()[0] == "op":
-                    raise ExpressionError(f"empty parentheses at column {col}", col)
+                    raise ExpressionError(_l("empty parentheses at column %(column)d", column=col), col)
                 node = self.expr(0)
                 self.expect(")")
                 return node
             if value == "-":
                 operand = self.expr(_UNARY_BP)
                 if operand.type not in ("number", "any"):
-                    raise ExpressionError(f"'-' needs a number, got {_article(operand.type)}", col)
+                    raise ExpressionError(_l("'-' needs a number, got %(got)s", got=_article(operand.type)), col)
                 if operand.tree[0] == "lit" and _is_num(operand.tree[1]):
                     return _literal(-operand.tree[1], "number")
                 fa = operand.fn
@@ -141,11 +143,11 @@ class _Parser:
                 if tok[0] == "op" and tok[1] == ",":
                     continue
                 if tok[0] == "id" and tok[1] == "for":
-                    raise ExpressionError("comprehensions are not allowed", tok[2])
-                raise ExpressionError(_describe(tok) + " (expected ',' or ']')", tok[2])
+                    raise ExpressionError(_l("comprehensions are not allowed"), tok[2])
+                raise ExpressionError(_l("%(problem)s (expected ',' or ']')", problem=_describe(tok)), tok[2])
         elem = _unify([i.type for i in items], "list")
         if _is_list(elem):
-            raise ExpressionError("lists of lists are not allowed", col)
+            raise ExpressionError(_l("lists of lists are not allowed"), col)
         fns = [i.fn for i in items]
         tree = ("list", tuple(i.tree for i in items))
         if all(i.tree[0] == "lit" for i in items):
@@ -171,9 +173,9 @@ class _Parser:
             column = attr[1]
             if name == "row" and "row" not in self.names:
                 if self.row_names is None:
-                    raise ExpressionError("row.x is only available inside a repeat", col)
+                    raise ExpressionError(_l("row.x is only available inside a repeat"), col)
                 if column not in self.row_names:
-                    raise ExpressionError(f"unknown column 'row.{column}'", attr[2])
+                    raise ExpressionError(_l("unknown column 'row.%(name)s'", name=column), attr[2])
                 typ = self.row_names[column]
                 self.used_row.add(column)
                 conv = _converter(typ)
@@ -184,7 +186,8 @@ class _Parser:
             if name in self.columns:
                 cols = self.columns[name]
                 if column not in cols:
-                    raise ExpressionError(f"unknown column '{column}' in repeat '{name}'", attr[2])
+                    raise ExpressionError(_l("unknown column '%(column)s' in repeat '%(name)s'",
+                                             column=column, name=name), attr[2])
                 typ = cols[column]
                 self.used_names.add(name)
                 conv = _converter(typ)
@@ -196,16 +199,17 @@ class _Parser:
                     return [conv(row.get(column)) if isinstance(row, dict) else None for row in rows]
                 return _Node(("column", name, column), "list[any]" if _is_list(typ) else f"list[{typ}]", f)
             if name == "row" or name in self.names:
-                raise ExpressionError(f"attribute access is not allowed ('{name}.{column}')", nxt[2])
-            raise ExpressionError(f"unknown name '{name}'", col)
+                raise ExpressionError(_l("attribute access is not allowed ('%(name)s.%(column)s')",
+                                         name=name, column=column), nxt[2])
+            raise ExpressionError(_l("unknown name '%(name)s'", name=name), col)
         if name in self.names:
             typ = self.names[name]
         elif name in self.columns:
             typ = "list[any]"
         elif name in FUNCTIONS:
-            raise ExpressionError(f"{name} is a function: write {name}(...)", col)
+            raise ExpressionError(_l("%(name)s is a function: write %(name)s(...)", name=name), col)
         else:
-            raise ExpressionError(f"unknown name '{name}'", col)
+            raise ExpressionError(_l("unknown name '%(name)s'", name=name), col)
         self.used_names.add(name)
         conv = _converter(typ)
         if conv is _norm:
@@ -223,7 +227,7 @@ class _Parser:
 
     def call(self, name, col) -> _Node:
         if name not in FUNCTIONS:
-            raise ExpressionError(f"unknown function '{name}'", col)
+            raise ExpressionError(_l("unknown function '%(name)s'", name=name), col)
         low, high, build = FUNCTIONS[name]
         self.expect("(")
         args: list[_Node] = []
@@ -233,23 +237,28 @@ class _Parser:
             while True:
                 tok = self.peek()
                 if tok[0] in ("id", "kw") and self.peek(1)[0] == "op" and self.peek(1)[1] == "=":
-                    raise ExpressionError(f"keyword arguments are not allowed ('{tok[1]}=' at column {tok[2]})",
-                                          tok[2])
+                    raise ExpressionError(_l("keyword arguments are not allowed ('%(name)s=' at column %(column)d)",
+                                             name=tok[1], column=tok[2]), tok[2])
                 args.append(self.expr(0))
                 tok = self.next()
                 if tok[0] == "op" and tok[1] == ")":
                     break
                 if tok[0] == "op" and tok[1] == ",":
                     continue
-                raise ExpressionError(_describe(tok) + " (expected ',' or ')')", tok[2])
+                raise ExpressionError(_l("%(problem)s (expected ',' or ')')", problem=_describe(tok)), tok[2])
         if len(args) < low or (high is not None and len(args) > high):
             if low == high:
-                wanted = f"{low} argument{'s' if low != 1 else ''}"
+                wanted = lazy_ngettext("%(name)s() takes %(num)d argument (%(given)d given)",
+                                       "%(name)s() takes %(num)d arguments (%(given)d given)",
+                                       low, name=name, given=len(args))
             elif high is None:
-                wanted = f"at least {low} argument{'s' if low != 1 else ''}"
+                wanted = lazy_ngettext("%(name)s() takes at least %(num)d argument (%(given)d given)",
+                                       "%(name)s() takes at least %(num)d arguments (%(given)d given)",
+                                       low, name=name, given=len(args))
             else:
-                wanted = f"{low} to {high} arguments"
-            raise ExpressionError(f"{name}() takes {wanted} ({len(args)} given)", col)
+                wanted = _l("%(name)s() takes %(low)d to %(high)d arguments (%(given)d given)",
+                            name=name, low=low, high=high, given=len(args))
+            raise ExpressionError(wanted, col)
         typ, fn = build(args)
         return _Node(("call", name, tuple(a.tree for a in args)), typ, fn)
 
@@ -282,12 +291,13 @@ class _Parser:
             after = self.peek()
             if after[0] in ("op", "kw") and (after[1] in _CMP_OPS or after[1] in ("in",)
                                              or (after[1] == "not" and self.peek(1)[1] == "in")):
-                raise ExpressionError(f"comparisons cannot be chained (column {after[2]})", after[2])
+                raise ExpressionError(_l("comparisons cannot be chained (column %(column)d)", column=after[2]),
+                                      after[2])
             return node
         if value == ".":
-            raise ExpressionError(f"attribute access is not allowed ('.' at column {col})", col)
+            raise ExpressionError(_l("attribute access is not allowed ('.' at column %(column)d)", column=col), col)
         if value == "[":
-            raise ExpressionError(f"indexing is not allowed ('[' at column {col})", col)
+            raise ExpressionError(_l("indexing is not allowed ('[' at column %(column)d)", column=col), col)
         if value == "(":
-            raise ExpressionError(f"only functions can be called ('(' at column {col})", col)
+            raise ExpressionError(_l("only functions can be called ('(' at column %(column)d)", column=col), col)
         raise ExpressionError(_describe(tok), col)

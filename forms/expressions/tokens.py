@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import re
 
+from ..translatable import _l
 from .errors import ExpressionError
 
 _KEYWORDS = frozenset({"and", "or", "not", "in", "true", "false", "null"})
@@ -19,13 +20,13 @@ _TOKEN_RE = re.compile(
 )
 
 
-def _describe(tok) -> str:
+def _describe(tok):
     kind, value, col = tok
     if kind == "end":
-        return "unexpected end of expression"
+        return _l("unexpected end of expression")
     if kind == "str":
-        return f"unexpected text at column {col}"
-    return f"unexpected {str(value)!r} at column {col}"
+        return _l("unexpected text at column %(column)d", column=col)
+    return _l("unexpected %(token)s at column %(column)d", token=repr(str(value)), column=col)
 
 
 def _tokenize(source: str) -> list:
@@ -40,7 +41,8 @@ def _tokenize(source: str) -> list:
             parts = []
             while True:
                 if pos >= n:
-                    raise ExpressionError(f"unterminated text starting at column {start + 1}", start + 1)
+                    raise ExpressionError(_l("unterminated text starting at column %(column)d", column=start + 1),
+                                          start + 1)
                 c = source[pos]
                 if c == ch:
                     pos += 1
@@ -59,7 +61,8 @@ def _tokenize(source: str) -> list:
             continue
         m = match(source, pos)
         if m is None:
-            raise ExpressionError(f"unexpected {ch!r} at column {pos + 1}", pos + 1)
+            raise ExpressionError(_l("unexpected %(token)s at column %(column)d", token=repr(ch), column=pos + 1),
+                                  pos + 1)
         kind = m.lastgroup
         text = m.group()
         if kind == "num":
@@ -69,8 +72,9 @@ def _tokenize(source: str) -> list:
                 rest = source[m.end():].lstrip()
                 if rest.startswith("("):
                     raise ExpressionError(
-                        f"unknown function {text!r} (names starting with '_' are not allowed)", pos + 1)
-                raise ExpressionError("names starting with '_' are not allowed", pos + 1)
+                        _l("unknown function %(name)s (names starting with '_' are not allowed)", name=repr(text)),
+                        pos + 1)
+                raise ExpressionError(_l("names starting with '_' are not allowed"), pos + 1)
             tokens.append(("kw" if text in _KEYWORDS else "id", text, pos + 1))
         elif kind == "op":
             tokens.append(("op", text, pos + 1))

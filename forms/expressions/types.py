@@ -1,6 +1,7 @@
 """Types: the type names expressions are checked against, and how they combine."""
 from __future__ import annotations
 
+from ..translatable import _l, lazy_pgettext
 from .errors import ExpressionError
 
 SCALAR_TYPES = frozenset({"number", "text", "boolean", "date", "datetime", "any"})
@@ -10,12 +11,12 @@ _DATES = frozenset({"date", "datetime", "any"})
 
 def _normalise_type(typ: str, what: str) -> str:
     if not isinstance(typ, str):
-        raise ExpressionError(f"unknown type {typ!r} for {what}")
+        raise ExpressionError(_l("unknown type %(type)s for %(what)s", type=repr(typ), what=what))
     typ = typ.strip().replace(" ", "")
     if typ == "list":
         typ = "list[any]"
     if typ not in TYPES:
-        raise ExpressionError(f"unknown type {typ!r} for {what}")
+        raise ExpressionError(_l("unknown type %(type)s for %(what)s", type=repr(typ), what=what))
     return typ
 
 
@@ -50,9 +51,34 @@ def _unify(types: list[str], what: str) -> str:
             if _elem(result) == "any":
                 result = t
         elif t != result:
-            raise ExpressionError(f"{what} mixes {result} and {t}")
+            raise ExpressionError(_l("%(what)s mixes %(first)s and %(second)s", what=what,
+                                     first=_type_name(result), second=_type_name(t)))
     return result
 
 
-def _article(t: str) -> str:
-    return t if _is_list(t) or t == "any" else ("an " if t[0] in "aeiou" else "a ") + t
+# The scalar types as words, for messages; list types are shown as written in expressions.
+_TYPE_NAMES = {
+    "number": lazy_pgettext("expression type", "number"),
+    "text": lazy_pgettext("expression type", "text"),
+    "boolean": lazy_pgettext("expression type", "boolean"),
+    "date": lazy_pgettext("expression type", "date"),
+    "datetime": lazy_pgettext("expression type", "datetime"),
+    "any": lazy_pgettext("expression type", "any"),
+}
+_ARTICLED = {
+    "number": _l("a number"),
+    "text": _l("a text"),
+    "boolean": _l("a boolean"),
+    "date": _l("a date"),
+    "datetime": _l("a datetime"),
+}
+
+
+def _type_name(t: str):
+    return _TYPE_NAMES.get(t, t)
+
+
+def _article(t: str):
+    if _is_list(t) or t == "any":
+        return _type_name(t)
+    return _ARTICLED.get(t) or ("an " if t[0] in "aeiou" else "a ") + t

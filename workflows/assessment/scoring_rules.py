@@ -15,6 +15,7 @@ from pydantic import Field, ValidationError, model_validator
 from forms.definition import parse_yaml, problem_from_pydantic, sha256_of
 from forms.schema import KEY, Strict, Text, texts
 from forms.source import DefinitionError, Problem
+from forms.translatable import _l
 
 FACTS = ("approved_report", "festival_report", "certified_hours", "top_ten", "missed_obligation",
          "late_obligation")
@@ -34,11 +35,11 @@ class Rule(Strict):
     @model_validator(mode="after")
     def knobs_fit_the_fact(self):
         if self.per_hours is not None and self.fact != "certified_hours":
-            raise ValueError("per_hours applies only to the certified_hours fact")
+            raise ValueError(_l("per_hours applies only to the certified_hours fact"))
         if self.fact == "certified_hours" and self.per_hours is None:
-            raise ValueError("certified_hours needs per_hours (hours per point)")
+            raise ValueError(_l("certified_hours needs per_hours (hours per point)"))
         if self.min_photos is not None and self.fact != "festival_report":
-            raise ValueError("min_photos applies only to the festival_report fact")
+            raise ValueError(_l("min_photos applies only to the festival_report fact"))
         return self
 
 
@@ -86,7 +87,7 @@ def load_scoring(source):
     seen, problems = set(), []
     for index, rule in enumerate(schema.rules):
         if rule.key in seen:
-            problems.append(Problem(f"rules[{index}].key", f"'{rule.key}' is used twice",
+            problems.append(Problem(f"rules[{index}].key", _l("'%(key)s' is used twice", key=rule.key),
                                     lines.get(("rules", index, "key"))))
         seen.add(rule.key)
     if problems:

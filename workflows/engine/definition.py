@@ -13,6 +13,7 @@ from forms.answers import from_json
 from forms.definition import (VALUE_TYPES, DefinitionError, Problem, format_path, line_of, parse_yaml,
                               problem_from_pydantic, sha256_of)
 from forms.expressions import ExpressionError, compile_expression
+from forms.translatable import _l
 
 from ..labels import ACTIONS
 from . import effects
@@ -87,9 +88,10 @@ def load_workflow(source, form_spec):
         problems.append(Problem(format_path(loc), message, line_of(lines, loc)))
 
     if form_spec is None:
-        problem(("form",), f"no published form '{schema.form}'")
+        problem(("form",), _l("no published form '%(form)s'", form=schema.form))
     elif form_spec.key != schema.form:
-        problem(("form",), f"the linked form is '{form_spec.key}', not '{schema.form}'")
+        problem(("form",), _l("the linked form is '%(linked)s', not '%(form)s'",
+                              linked=form_spec.key, form=schema.form))
     names = {}
     columns = {}
     if form_spec is not None:
@@ -104,43 +106,46 @@ def load_workflow(source, form_spec):
         loc = ("transitions", index)
         for position, name in enumerate(transition.from_):
             if name not in states:
-                problem(loc + ("from", position), f"unknown state '{name}'")
+                problem(loc + ("from", position), _l("unknown state '%(name)s'", name=name))
             elif states[name].final:
-                problem(loc + ("from", position), f"'{name}' is a final state: nothing leaves it")
+                problem(loc + ("from", position), _l("'%(name)s' is a final state: nothing leaves it", name=name))
             key = (transition.action, name)
             if key in seen:
-                problem(loc + ("action",), f"action '{transition.action}' from '{name}' is defined twice "
-                                           f"(also transitions[{seen[key]}])")
+                problem(loc + ("action",), _l("action '%(action)s' from '%(name)s' is defined twice "
+                                              "(also transitions[%(other)d])",
+                                              action=transition.action, name=name, other=seen[key]))
             seen[key] = index
         if transition.to not in states:
-            problem(loc + ("to",), f"unknown state '{transition.to}'")
+            problem(loc + ("to",), _l("unknown state '%(name)s'", name=transition.to))
         if transition.by not in ACTORS:
-            problem(loc + ("by",), f"unknown role '{transition.by}' (roles: {', '.join(ACTORS)})")
+            problem(loc + ("by",), _l("unknown role '%(role)s' (roles: %(roles)s)", role=transition.by,
+                                          roles=", ".join(ACTORS)))
         if transition.approval and transition.approval.mode != "any" and transition.by == "owner":
-            problem(loc + ("approval",), "the owner is one person: an approval block needs a role")
+            problem(loc + ("approval",), _l("the owner is one person: an approval block needs a role"))
         if transition.internal and (transition.approval and transition.approval.mode != "any"):
-            problem(loc + ("internal",), "an internal transition is done by its procedure: it takes no votes")
+            problem(loc + ("internal",), _l("an internal transition is done by its procedure: it takes no votes"))
         if transition.internal and transition.by == "owner":
-            problem(loc + ("internal",), "an internal transition needs a role, not the owner")
+            problem(loc + ("internal",), _l("an internal transition needs a role, not the owner"))
         for position, name in enumerate(transition.effects):
             if not effects.is_registered(name):
-                problem(loc + ("effects", position), f"unknown effect '{name}' (known: {', '.join(effects.names())})")
+                problem(loc + ("effects", position), _l("unknown effect '%(name)s' (known: %(known)s)", name=name,
+                                                         known=", ".join(effects.names())))
         if transition.approval and transition.approval.mode != "any":
             failure = transition.approval.on_fail
             for position, name in enumerate(transition.from_):
                 if not any(t.action == failure and name in t.from_ for t in schema.transitions):
                     problem(loc + ("approval", "on_fail"),
-                            f"a vote can fail: no transition '{failure}' from '{name}' "
-                            f"(add one, or name the failure transition with on_fail)")
+                            _l("a vote can fail: no transition '%(action)s' from '%(name)s' "
+                               "(add one, or name the failure transition with on_fail)", action=failure, name=name))
         spec = TransitionSpec(model=transition, index=index)
         if transition.when is not None and form_spec is not None:
             try:
                 spec.when = compile_expression(transition.when, names, columns=columns, expect="boolean")
             except ExpressionError as exc:
-                problem(loc + ("when",), str(exc))
+                problem(loc + ("when",), exc.message)
             else:
                 if not spec.when.names:
-                    problem(loc + ("when",), "names no field of the form")
+                    problem(loc + ("when",), _l("names no field of the form"))
         specs.append(spec)
     initial = next(iter(states))
     reached, todo = {initial}, deque([initial])
@@ -152,7 +157,8 @@ def load_workflow(source, form_spec):
                 todo.append(transition.to)
     for name in states:
         if name not in reached:
-            problem(("states", name), f"unreachable state '{name}': no transition leads to it from '{initial}'")
+            problem(("states", name), _l("unreachable state '%(name)s': no transition leads to it from '%(initial)s'",
+                                         name=name, initial=initial))
     if problems:
         raise DefinitionError(problems)
     return WorkflowSpec(schema=schema, source=source, sha256=sha256_of(source), transitions=specs)

@@ -5,6 +5,7 @@ from typing import Literal
 from pydantic import BaseModel, ConfigDict, Field, field_validator, model_validator
 
 from forms.schema import KEY, Text, texts
+from forms.translatable import _l
 
 ROLES = ("filler", "certifier", "reviewer", "office", "signer", "admin")
 ACTORS = ROLES + ("owner",)
@@ -19,7 +20,7 @@ def check_duration(value):
     if value is None:
         return value
     if not _DURATION.match(value) or value in ("P", "PT"):
-        raise ValueError(f"'{value}' is not a duration like P5WD (working days), P3D, PT48H")
+        raise ValueError(_l("'%(value)s' is not a duration like P5WD (working days), P3D, PT48H", value=value))
     return value
 
 
@@ -47,7 +48,7 @@ class Approval(Strict):
     @model_validator(mode="after")
     def _quorum_needs_n(self):
         if self.mode == "quorum" and self.n is None:
-            raise ValueError("mode quorum needs n, the number of approvals")
+            raise ValueError(_l("mode quorum needs n, the number of approvals"))
         return self
 
 
@@ -92,5 +93,5 @@ class WorkflowSchema(Strict):
     @classmethod
     def _must_be_mapping(cls, data):
         if not isinstance(data, dict):
-            raise ValueError("a workflow definition is a mapping with key, version, form, states and transitions")
+            raise ValueError(_l("a workflow definition is a mapping with key, version, form, states and transitions"))
         return data

@@ -3,7 +3,7 @@ import re
 import uuid
 
 from flask import Blueprint, abort, flash, redirect, render_template, request, send_file, url_for
-from flask_babel import get_locale, gettext as _
+from flask_babel import get_locale, gettext as _, ngettext
 from flask_login import current_user, login_required
 from sqlalchemy import func, select
 from sqlalchemy.orm import joinedload
@@ -135,7 +135,8 @@ def _fill(version, unit, submission=None):
         imported = roster_excel.import_rows(spec, action.split(":", 1)[1], request.form, request.files, lang)
         formdata, action = imported.formdata, "save"
         if imported.count is not None:
-            flash(_("%(n)d rows read from the Excel file.", n=imported.count), "success")
+            flash(ngettext("%(n)d row read from the Excel file.", "%(n)d rows read from the Excel file.",
+                           imported.count, n=imported.count), "success")
     raw = posted.read_answers(spec, formdata)
     refs, file_errors, stored = posted.read_files(spec, request.form, request.files, unit, current_user,
                                                    submission, lang)

@@ -13,7 +13,7 @@ import re
 from datetime import timedelta
 
 from flask import Blueprint, current_app, flash, redirect, render_template, request, url_for
-from flask_babel import lazy_gettext as _l, gettext as _
+from flask_babel import lazy_gettext as _l, gettext as _, ngettext
 from flask_login import current_user, login_required, login_user, logout_user
 from flask_wtf import FlaskForm
 from sqlalchemy import func, select
@@ -81,8 +81,10 @@ def authenticate(username, password):
     # The column's width; a forwarded address is whatever the proxy passed on.
     address = request.remote_addr[:64] if request.remote_addr else None
     if is_throttled(username, address):
-        return None, _("Too many failed sign-in attempts. Please wait %(minutes)d minutes and try again.",
-                       minutes=current_app.config["LOGIN_WINDOW_MINUTES"])
+        minutes = current_app.config["LOGIN_WINDOW_MINUTES"]
+        return None, ngettext("Too many failed sign-in attempts. Please wait %(minutes)d minute and try again.",
+                              "Too many failed sign-in attempts. Please wait %(minutes)d minutes and try again.",
+                              minutes, minutes=minutes)
     user = db.session.execute(select(User).where(User.username == username)).scalar_one_or_none()
     if user is None:
         check_password_hash(_DUMMY_HASH, password)

@@ -3,6 +3,9 @@
 A notification is stored as its kind and parameters and rendered in the
 reader's language when read (``render``); its ``text`` keeps the Chinese
 wording, which rows written before the parameters existed show as they are.
+Every notification the app writes (reviews here, obligation reminders,
+record corrections, circular reminders) is made by ``notification`` with a
+kind from ``MESSAGES``, so there is one way to word one and one to read it.
 """
 from datetime import timedelta
 
@@ -59,19 +62,29 @@ MESSAGES = {
     "action_needed": N_("“%(title)s” (%(unit)s) is %(state)s; please handle it."),
     "state_changed": N_("Your submission “%(title)s” is now: %(state)s."),
     "reminder": N_("Overdue since %(due)s: “%(title)s” (%(unit)s) is waiting for you."),
+    "obligation_reminder": N_("%(month)s: “%(obligation)s” is still missing for your unit; it is due by "
+                              "%(deadline)s."),
+    "record_correction": N_("%(unit)s asks to correct the service record of %(name)s at “%(activity)s” "
+                            "(%(held_on)s); please check it: %(reason)s"),
+    "record_amended": N_("The service record of %(name)s at “%(activity)s” was corrected (hours: %(hours)s): "
+                         "%(reason)s"),
+    "record_correction_refused": N_("The request to correct the service record of %(name)s at “%(activity)s” "
+                                    "was not granted: %(reason)s"),
+    "circular_reminder": N_("Not yet opened: the circular “%(title)s” (%(number)s) of %(office)s. Please open it to "
+                            "confirm receipt."),
 }
 
 
-def _both(text):
+def both_languages(text):
     """A definition's {zh, en} text as plain data for ``params``."""
     return {"zh": text.zh, "en": text.get("en")}
 
 
 def submission_params(submission, workflow=None):
-    params = {"title": submission.title or None, "form": _both(form_spec_of(submission).schema.title),
+    params = {"title": submission.title or None, "form": both_languages(form_spec_of(submission).schema.title),
               "unit": submission.unit.name}
     if workflow is not None:
-        params["state"] = _both(workflow.state(submission.state).label)
+        params["state"] = both_languages(workflow.state(submission.state).label)
     return params
 
 
@@ -93,13 +106,19 @@ def render(notification, lang):
         return notification.text
 
 
+def notification(user_id, kind, params, **columns):
+    """A new Notification of ``kind`` (a key of MESSAGES) for ``params``, its ``text`` in Chinese."""
+    return Notification(user_id=user_id, kind=kind, params=params, text=_text(kind, params, "zh"), **columns)
+
+
 def _row(user_id, submission, kind, params, for_state=None):
+    """A notification as a row for one INSERT of many (``notify``)."""
     return {"user_id": user_id, "submission_id": submission.id, "kind": kind, "params": params,
             "for_state": for_state, "text": _text(kind, params, "zh"), "created_at": utcnow()}
 
 
 def _add(user_id, submission, kind, params, for_state=None):
-    db.session.add(Notification(**_row(user_id, submission, kind, params, for_state)))
+    db.session.add(notification(user_id, kind, params, submission_id=submission.id, for_state=for_state))
 
 
 @effect("notify")

@@ -16,8 +16,8 @@ from ..access import has_role_at
 from ..engine import audit
 from ..engine.perform import Conflict, Forbidden, Invalid, NotFound
 from ..extensions import db
-from ..models import Notification, Role, ServiceRecord, Submission, Unit, Volunteer, VolunteerMembership
-from ..review.notifications import responsible_ids
+from ..models import Role, ServiceRecord, Submission, Unit, Volunteer, VolunteerMembership
+from ..review.notifications import notification, responsible_ids
 from ..models.units import utcnow
 from .certification import _hours, _plain
 from .ledger import DAY_LIMIT, hours_on, new_version
@@ -62,11 +62,11 @@ def _record_event(submission, actor, action, record, reason, now):
     audit.append(submission, actor, action, submission.state, submission.state, note, now)
 
 
-def _tell(user_ids, submission, record, text):
-    """Notifications (stored in Chinese, as the review notifications are) about one record's correction."""
+def _tell(user_ids, submission, record, kind, reason, **params):
+    """Notifications of ``kind`` about one record's correction, each read in its reader's language."""
+    params = dict(params, name=record.volunteer.name, activity=record.activity_name, reason=reason)
     for user_id in sorted(set(user_ids)):
-        db.session.add(Notification(user_id=user_id, submission_id=submission.id, kind="record_correction",
-                                    text=text))
+        db.session.add(notification(user_id, kind, params, submission_id=submission.id))
 
 
 def _finish(submission, actor, action, record, reason, commit):
@@ -111,8 +111,8 @@ def request_correction(record_key, actor, unit_id, reason, hours=None, expected_
     record = new_version(current, actor, "request", reason, correction_open=True, requested_hours=wanted,
                          requested_by_unit_id=unit.id)
     certifiers = [i for i in responsible_ids(submission, [Role.CERTIFIER.value]) if i != actor.id]
-    _tell(certifiers, submission, record, f"{unit.name}申请更正{record.volunteer.name}在“{record.activity_name}”"
-                                          f"（{record.held_on.isoformat()}）的服务记录，请核实：{reason}")
+    _tell(certifiers, submission, record, "record_correction", reason, unit=unit.name,
+          held_on=record.held_on.isoformat())
     return _finish(submission, actor, "record_request", record, reason, commit)
 
 
@@ -134,8 +134,7 @@ def amend(record_key, actor, hours, reason, expected_version=None, commit=True):
                         "hours in one day.", hours=_plain(new_hours), before=_plain(others),
                         day=current.held_on.isoformat()), field="hours")
     record = new_version(current, actor, "amend", reason, hours=new_hours, correction_open=False)
-    _tell([current.changed_by_id], submission, record, f"{record.volunteer.name}在“{record.activity_name}”的服务记录"
-                                                       f"已更正为 {_plain(new_hours)} 小时：{reason}")
+    _tell([current.changed_by_id], submission, record, "record_amended", reason, hours=_plain(new_hours))
     return _finish(submission, actor, "record_amend", record, reason, commit)
 
 
@@ -148,8 +147,7 @@ def refuse_correction(record_key, actor, reason, expected_version=None, commit=T
     if not current.correction_open:
         raise Invalid(_("There is no correction request to answer on this record."))
     record = new_version(current, actor, "refuse", reason, correction_open=False)
-    _tell([current.changed_by_id], submission, record, f"{record.volunteer.name}在“{record.activity_name}”的服务记录"
-                                                       f"更正申请未获同意：{reason}")
+    _tell([current.changed_by_id], submission, record, "record_correction_refused", reason)
     return _finish(submission, actor, "record_refuse", record, reason, commit)
 
 

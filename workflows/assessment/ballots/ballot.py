@@ -16,7 +16,7 @@ an open ballot past its deadline.
 from datetime import datetime
 
 from flask import current_app
-from flask_babel import gettext as _
+from flask_babel import gettext as _, ngettext
 from sqlalchemy import func, select, update
 
 from ...access import has_role_at
@@ -208,9 +208,12 @@ def open_ballot(ballot, actor, expected_version=None, now=None):
                         when=ballot.deadline.strftime("%Y-%m-%d %H:%M")), field="deadline")
     people = role_holders(ballot.unit) if ballot.panel_mode == "role" else [m.user for m in ballot.members]
     if len(people) < min_panel():
-        raise Invalid(_("The panel has %(count)d members, but a ballot needs at least %(min)d: give more people "
-                        "the “%(role)s” role at %(unit)s, or name a larger panel.", count=len(people),
-                        min=min_panel(), role=panel_role(), unit=ballot.unit.name), field="panel")
+        raise Invalid(ngettext("The panel has %(count)d member, but a ballot needs at least %(min)d: give more "
+                               "people the “%(role)s” role at %(unit)s, or name a larger panel.",
+                               "The panel has %(count)d members, but a ballot needs at least %(min)d: give more "
+                               "people the “%(role)s” role at %(unit)s, or name a larger panel.", len(people),
+                               count=len(people), min=min_panel(), role=panel_role(), unit=ballot.unit.name),
+                      field="panel")
     nominations = nominations_for(ballot.unit, ballot.month)
     if not nominations:
         raise Invalid(_("No nomination for %(month)s has passed district review yet: there is nothing to vote "
@@ -296,8 +299,9 @@ def record_marks(ballot, user, form, now=None):
                 errors[f"item-{item_id}"] = _("Rank %(rank)d is given twice.", rank=rank)
             seen[rank] = item_id
     if len(chosen) > ballot.picks:
-        errors["marks"] = _("Mark at most %(picks)d nominations; you marked %(count)d.", picks=ballot.picks,
-                            count=len(chosen))
+        errors["marks"] = ngettext("Mark at most %(picks)d nomination; you marked %(count)d.",
+                                   "Mark at most %(picks)d nominations; you marked %(count)d.", ballot.picks,
+                                   picks=ballot.picks, count=len(chosen))
     if not chosen and not errors:
         errors["marks"] = _("Mark at least one nomination.")
     if errors:

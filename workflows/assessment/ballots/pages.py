@@ -4,7 +4,7 @@ Every refusal comes back as the same page with the message beside its field
 and everything typed kept; nothing is written (the operations roll back).
 """
 from flask import Blueprint, abort, flash, redirect, render_template, request, url_for
-from flask_babel import gettext as _, lazy_gettext as _l
+from flask_babel import gettext as _, lazy_gettext as _l, ngettext
 from flask_login import current_user, login_required
 from sqlalchemy import select
 
@@ -175,6 +175,7 @@ def confirm(ballot_id):
         if refused.status == 403:
             abort(403)
         return _show(db.session.get(Ballot, ballot_id), errors={"confirm": refused.message}, status=refused.status)
-    flash(_("Confirmed: %(selected)d nominations selected, %(rest)d not selected.",
-            selected=len(outcome.selected), rest=len(outcome.rows) - len(outcome.selected)), "success")
+    flash(ngettext("Confirmed: %(selected)d nomination selected, %(rest)d not selected.",
+                   "Confirmed: %(selected)d nominations selected, %(rest)d not selected.", len(outcome.selected),
+                   selected=len(outcome.selected), rest=len(outcome.rows) - len(outcome.selected)), "success")
     return redirect(url_for("ballots.show", ballot_id=ballot_id))

@@ -7,7 +7,7 @@ import re
 from datetime import date
 
 from flask import Blueprint, abort, flash, redirect, render_template, request, url_for
-from flask_babel import gettext as _, lazy_gettext as _l
+from flask_babel import gettext as _, lazy_gettext as _l, ngettext
 from flask_login import current_user, login_required
 from flask_wtf import FlaskForm
 from sqlalchemy import select
@@ -161,7 +161,9 @@ def generate():
         abort(404)
     db.session.commit()
     if added:
-        flash(_("%(count)s campaigns added to the plan of %(year)s.", count=len(added), year=year), "success")
+        flash(ngettext("%(count)s campaign added to the plan of %(year)s.",
+                       "%(count)s campaigns added to the plan of %(year)s.", len(added), count=len(added), year=year),
+              "success")
     else:
         flash(_("The plan of %(year)s already has every generated node.", year=year), "info")
     return redirect(url_for(".index", year=year))

@@ -8,13 +8,13 @@ running the job again sends nothing new. A unit with something under review is n
 from datetime import date
 
 from flask import current_app
-from flask_babel import force_locale, gettext as _
 from sqlalchemy import select
 
 from ...extensions import db
 from ...jobs import job_kind
-from ...models import Notification, ObligationReminder, Role, RoleGrant, User
+from ...models import ObligationReminder, Role, RoleGrant, User
 from ...models.units import utcnow
+from ...review.notifications import both_languages, notification
 from ..periods import Month, due_for, nth_working_day
 from . import rules as rules_module
 from .evaluation import cutoff, evaluate_months, participating_units
@@ -65,11 +65,9 @@ def send_obligation_reminders(ctx=None, today=None):
     sent = 0
     for unit_id, obligation, deadline in wanted:
         people = sorted(fillers.get(unit_id, ()))
-        with force_locale("zh_CN"):
-            text = _("%(month)s: “%(obligation)s” is still missing for your unit; it is due by %(deadline)s.",
-                     month=period, obligation=obligation.label.zh, deadline=deadline.isoformat())
+        params = {"month": period, "obligation": both_languages(obligation.label), "deadline": deadline.isoformat()}
         for user_id in people:
-            db.session.add(Notification(user_id=user_id, kind="obligation_reminder", text=text))
+            db.session.add(notification(user_id, "obligation_reminder", params))
         db.session.add(ObligationReminder(unit_id=unit_id, obligation=obligation.key, period=period,
                                           rule_version=rules.version, recipients=len(people)))
         sent += len(people)

@@ -17,6 +17,7 @@ from sqlalchemy import select
 from forms.definition import format_path, line_of, parse_yaml, problem_from_pydantic
 from forms.schema import KEY, Strict, Text, texts
 from forms.source import DefinitionError, Problem
+from forms.translatable import _l
 
 from ...extensions import db
 from ...models import ObligationRuleVersion, UnitKind
@@ -48,7 +49,7 @@ class Obligation(Strict):
     def _states(cls, value):
         for name in value:
             if not re.match(STATE, name):
-                raise ValueError(f"'{name}' is not a state name")
+                raise ValueError(_l("'%(name)s' is not a state name", name=name))
         return value
 
 
@@ -105,23 +106,27 @@ def load_rules(source):
 
     for index, kind in enumerate(schema.unit_kinds):
         if kind not in PARTICIPATING:
-            problem(("unit_kinds", index), f"unknown unit kind '{kind}' (kinds: {', '.join(PARTICIPATING)})")
+            problem(("unit_kinds", index), _l("unknown unit kind '%(kind)s' (kinds: %(kinds)s)", kind=kind,
+                                                 kinds=", ".join(PARTICIPATING)))
     keys, forms = {}, {}
     for index, obligation in enumerate(schema.obligations):
         loc = ("obligations", index)
         if obligation.key in keys:
-            problem(loc + ("key",), f"duplicate obligation key '{obligation.key}' (also obligations[{keys[obligation.key]}])")
+            problem(loc + ("key",), _l("duplicate obligation key '%(key)s' (also obligations[%(other)d])",
+                                       key=obligation.key, other=keys[obligation.key]))
         keys.setdefault(obligation.key, index)
         if obligation.form in forms:
             # One form, one obligation: a submission counts towards one thing only.
-            problem(loc + ("form",), f"form '{obligation.form}' already fulfils obligations[{forms[obligation.form]}]")
+            problem(loc + ("form",), _l("form '%(form)s' already fulfils obligations[%(other)d]",
+                                        form=obligation.form, other=forms[obligation.form]))
         forms.setdefault(obligation.form, index)
         for position, state in enumerate(obligation.pending):
             if state in obligation.met:
-                problem(loc + ("pending", position), f"'{state}' is already a met state")
+                problem(loc + ("pending", position), _l("'%(state)s' is already a met state", state=state))
         for kind in obligation.by_kind:
             if kind not in schema.unit_kinds:
-                problem(loc + ("by_kind", kind), f"'{kind}' is not one of unit_kinds ({', '.join(schema.unit_kinds)})")
+                problem(loc + ("by_kind", kind), _l("'%(kind)s' is not one of unit_kinds (%(kinds)s)", kind=kind,
+                                                    kinds=", ".join(schema.unit_kinds)))
     if problems:
         raise DefinitionError(problems)
     return Rules(schema=schema, sha256=hashlib.sha256(source.encode("utf-8")).hexdigest(), source=source)
@@ -137,7 +142,7 @@ def check_states(rules):
             WorkflowVersion.form_key == obligation.form)).scalars().all()
         if not sources:
             problems.append(Problem(format_path(("obligations", index, "form")),
-                                    f"no workflow is published for form '{obligation.form}'"))
+                                    _l("no workflow is published for form '%(form)s'", form=obligation.form)))
             continue
         states = {}
         for text in sources:
@@ -146,11 +151,12 @@ def check_states(rules):
             for position, state in enumerate(getattr(obligation, part)):
                 loc = format_path(("obligations", index, part, position))
                 if state not in states:
-                    problems.append(Problem(loc, f"no workflow of '{obligation.form}' has a state '{state}'"))
+                    problems.append(Problem(loc, _l("no workflow of '%(form)s' has a state '%(state)s'",
+                                                       form=obligation.form, state=state)))
                 elif (states[state] or {}).get("edit"):
                     # Its month could change with no audit event, which the kept tallies rely on.
-                    problems.append(Problem(loc, f"'{state}' can still be edited; only states a submission "
-                                                 "leaves by a transition can count"))
+                    problems.append(Problem(loc, _l("'%(state)s' can still be edited; only states a submission "
+                                                    "leaves by a transition can count", state=state)))
     return problems
 
 
@@ -185,12 +191,14 @@ def store(source, user=None):
     if existing is not None:
         if existing.sha256 == rules.sha256:
             return existing, False
-        problems.append(Problem("version", f"version {rules.version} of '{rules.key}' is already loaded with "
-                                           "other content; give the changed rules a new version"))
+        problems.append(Problem("version", _l("version %(version)d of '%(key)s' is already loaded with "
+                                              "other content; give the changed rules a new version",
+                                              version=rules.version, key=rules.key)))
     newest = db.session.execute(select(ObligationRuleVersion.version).where(
         ObligationRuleVersion.key == rules.key).order_by(ObligationRuleVersion.version.desc()).limit(1)).scalar()
     if existing is None and newest is not None and rules.version < newest:
-        problems.append(Problem("version", f"version {newest} is loaded; a new version must be above it"))
+        problems.append(Problem("version", _l("version %(version)d is loaded; a new version must be above it",
+                                                 version=newest)))
     if problems:
         raise RulesRejected(problems)
     row = ObligationRuleVersion(key=rules.key, version=rules.version, sha256=rules.sha256, source=source,

@@ -10,14 +10,15 @@ from datetime import date, timedelta
 from typing import NamedTuple
 
 from flask import Blueprint, abort, flash, redirect, render_template, url_for
-from flask_babel import force_locale, gettext as _
+from flask_babel import gettext as _, ngettext
 from flask_login import current_user, login_required
 from sqlalchemy import select, update
 
 from ...access import VIEW_ROLES, can_view, has_role_at
 from ...extensions import db
-from ...models import Circular, CircularReceipt, Notification, Role, RoleGrant, Submission, Unit, User
+from ...models import Circular, CircularReceipt, Role, RoleGrant, Submission, Unit, User
 from ...models.units import utcnow
+from ...review.notifications import notification
 from .kinds import KINDS
 
 bp = Blueprint("circular_receipts", __name__, url_prefix="/documents/circulars")
@@ -140,12 +141,10 @@ def remind_unopened(circular, now=None):
         select(RoleGrant.user_id).join(User, User.id == RoleGrant.user_id)
         .where(RoleGrant.unit_id.in_([r.unit_id for r in due]), RoleGrant.role == Role.FILLER.value,
                User.active.is_(True)).distinct()).scalars().all()
-    with force_locale("zh_CN"):
-        text = _("Not yet opened: the circular “%(title)s” (%(number)s) of %(office)s. Please open it to "
-                 "confirm receipt.", title=circular.submission.title or "", number=circular.doc_number or "",
-                 office=circular.office.name)
-    db.session.add_all(Notification(user_id=user_id, submission_id=circular.submission_id, kind=REMINDER_KIND,
-                                    text=text) for user_id in fillers)
+    params = {"title": circular.submission.title or "", "number": circular.doc_number or "",
+              "office": circular.office.name}
+    db.session.add_all(notification(user_id, REMINDER_KIND, params, submission_id=circular.submission_id)
+                       for user_id in fillers)
     for receipt in due:
         receipt.reminded_at = now
     return len(due)
@@ -160,7 +159,9 @@ def remind(circular_id):
     reminded = remind_unopened(circular)
     db.session.commit()
     if reminded:
-        flash(_("%(n)d units that have not opened the circular were reminded.", n=reminded), "success")
+        flash(ngettext("%(n)d unit that had not opened the circular was reminded.",
+                       "%(n)d units that have not opened the circular were reminded.", reminded, n=reminded),
+              "success")
     else:
         flash(_("Nobody was reminded: every unit has opened it or was reminded within the last day."), "success")
     return redirect(url_for(".receipts", circular_id=circular.id))
