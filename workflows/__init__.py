@@ -5,6 +5,7 @@ from pathlib import Path
 
 from flask import Flask
 from sqlalchemy import event
+from werkzeug.middleware.proxy_fix import ProxyFix
 
 from .config import ConfigError, load_config
 from .extensions import babel, csrf, db, login_manager, migrate
@@ -41,6 +42,7 @@ def create_app(config=None):
     login_manager.init_app(app)
     with app.app_context():
         _tune_sqlite(db.engine)
+    _behind_proxies(app)
 
     # The app is the list of its capabilities; each registers its own
     # blueprints, effects, job kinds, periodic jobs and commands.
@@ -50,6 +52,16 @@ def create_app(config=None):
                  org, filling, engine, review, volunteers, assessment, documents, api, demo):
         part.init_app(app)
     return app
+
+
+def _behind_proxies(app):
+    proxies = app.config.get("TRUSTED_PROXIES") or 0
+    if proxies:
+        # Behind nginx the peer is the proxy: the sign-in throttle and the
+        # certificate check count the client's address from X-Forwarded-For,
+        # and absolute links (the notices feed) take the scheme the client
+        # used from X-Forwarded-Proto.
+        app.wsgi_app = ProxyFix(app.wsgi_app, x_for=proxies, x_proto=proxies)
 
 
 def _tune_sqlite(engine):

@@ -17,7 +17,6 @@ from flask_babel import lazy_gettext as _l, gettext as _, ngettext
 from flask_login import current_user, login_required, login_user, logout_user
 from flask_wtf import FlaskForm
 from sqlalchemy import func, select
-from werkzeug.middleware.proxy_fix import ProxyFix
 from werkzeug.security import check_password_hash, generate_password_hash
 from wtforms import PasswordField, StringField
 from wtforms.validators import DataRequired, Length
@@ -148,8 +147,3 @@ def init_app(app):
     login_manager.login_view = "auth.login"
     login_manager.login_message = _l("Please sign in to continue.")
     login_manager.login_message_category = "info"
-    proxies = app.config.get("TRUSTED_PROXIES") or 0
-    if proxies:
-        # The throttle counts client addresses: behind a proxy, the peer is the
-        # proxy, so the address comes from the headers the trusted proxies set.
-        app.wsgi_app = ProxyFix(app.wsgi_app, x_for=proxies, x_proto=proxies)
