@@ -49,15 +49,18 @@ class Translatable:
         return text % values if values else text
 
 
+# Set by the application (workflows.i18n): () -> the reader's gettext catalogue, or None outside a request.
+# The form layer knows no web framework; without a provider every message is English.
+_translations_provider = None
+
+
+def set_translations_provider(provider):
+    global _translations_provider
+    _translations_provider = provider
+
+
 def _request_translations():
-    try:
-        from flask import has_request_context
-    except ImportError:  # the form layer without Flask installed
-        return None
-    if not has_request_context():
-        return None
-    from flask_babel import get_translations
-    return get_translations()
+    return _translations_provider() if _translations_provider is not None else None
 
 
 def _l(msgid, **params):

@@ -6,6 +6,8 @@ from babel.messages.pofile import read_po
 from flask import Blueprint, current_app, has_request_context, redirect, request, session
 from flask_login import current_user
 
+from forms.translatable import set_translations_provider
+
 from .config import LANGUAGES
 from .extensions import db
 from .redirects import safe_next
@@ -55,7 +57,16 @@ def choose(lang):
     return redirect(safe_next(request.form.get("next"), "home.index"))
 
 
+def _reader_translations():
+    """The reader's catalogue for the form layer's messages (forms.translatable); None outside a request."""
+    if not has_request_context():
+        return None
+    from flask_babel import get_translations
+    return get_translations()
+
+
 def init_app(app):
     from .job_labels import job_label
+    set_translations_provider(_reader_translations)
     app.register_blueprint(bp)
     app.add_template_global(job_label)
