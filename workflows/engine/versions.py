@@ -11,7 +11,6 @@ session object, so a commit — which expires the session — costs no re-read.
 released form, read in one statement once per request: the queue's lanes and
 the filters' labels both come from it.
 """
-import threading
 from dataclasses import dataclass
 
 from flask import current_app, g, has_app_context
@@ -23,7 +22,6 @@ from ..models import FormVersion, WorkflowVersion
 from .definition import load_workflow
 
 _forms = {}  # (key, version, sha256) -> FormSpec, for every app in the process: a sha256 names its text
-_lock = threading.Lock()
 
 
 @dataclass(frozen=True)
@@ -44,8 +42,7 @@ def form_spec(key, version, sha256, form_version_id):
         spec = row.spec
         # A draft may still change: only what can no longer change is kept.
         if row.status != "draft" and row.sha256 == sha256:
-            with _lock:
-                _forms[(key, version, sha256)] = spec
+            _forms[(key, version, sha256)] = spec
     return spec
 
 

@@ -52,7 +52,7 @@ def index():
                      "period": dict.fromkeys([filters.period] if filters.period else [])}
     paths = _scope_paths()
     offices = _scope_units(paths)
-    chosen = db.session.get(Unit, filters.unit_id) if filters.unit_id else None
+    chosen = queue.chosen_unit(filters)
     if chosen is not None and chosen not in offices and any(chosen.path.startswith(p) for p in paths):
         offices.append(chosen)  # picked in the type-ahead: the select shows it as chosen
     labels = {}

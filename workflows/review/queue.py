@@ -93,11 +93,13 @@ def _in_subtrees(paths):
     return db.or_(*[db.and_(path >= low, path < high) for low, high in map(Unit.subtree_range, paths)])
 
 
-def _chosen_path(filters):
-    """The unit filter's subtree, read once per request (None: no such unit, so nothing matches)."""
-    cache = g.setdefault("_queue_unit_paths", {})
+def chosen_unit(filters):
+    """The unit the filter names, read once per request (None: no filter, or no such unit)."""
+    if not filters.unit_id:
+        return None
+    cache = g.setdefault("_queue_units", {})
     if filters.unit_id not in cache:
-        cache[filters.unit_id] = db.session.execute(select(Unit.path).where(Unit.id == filters.unit_id)).scalar()
+        cache[filters.unit_id] = db.session.get(Unit, filters.unit_id)
     return cache[filters.unit_id]
 
 
@@ -116,8 +118,8 @@ def _lane_query(lane, user, filters, *columns):
         stmt = stmt.where(~exists().where(Vote.submission_id == Submission.id,
                                           Vote.round == Submission.row_version, Vote.voter_id == user.id))
     if filters.unit_id:
-        chosen = _chosen_path(filters)
-        stmt = stmt.where(Unit.in_subtree(chosen) if chosen else Unit.id == -1)
+        chosen = chosen_unit(filters)
+        stmt = stmt.where(Unit.in_subtree(chosen.path) if chosen else Unit.id == -1)
     if filters.campaign:
         stmt = stmt.where(Submission.campaign == filters.campaign)
     if filters.period:
