@@ -103,6 +103,30 @@ def test_filter_counts_are_not_recomputed_on_every_cursor_step(world):
     assert not [s for s in statements if "count(" in s.lower()], statements
 
 
+def _waiting(html):
+    return int(re.search(r'<small class="muted">(\d+)', html).group(1))
+
+
+def test_the_first_page_counts_again_only_once_the_queue_has_moved(world):
+    """Reloading the first page reuses its counts; a decision anywhere (another reviewer, another
+    worker: nothing this browser's session saw) makes the next first page count again, and right."""
+    app = world["app"]
+    client = _signed_in(app, "yz.reviewer")
+    page, statements = _cost(app, client, "/review/")  # the second of two identical requests
+    assert not [s for s in statements if "count(" in s.lower()], statements
+    before = _waiting(page.get_data(as_text=True))
+    with app.test_request_context():
+        from workflows.engine.perform import perform
+        reviewer = db.session.execute(select(User).where(User.username == "yz.reviewer")).scalar_one()
+        perform(world["pool"][2], "approve", reviewer)
+        db.session.commit()
+    with counted(app) as statements:
+        html = client.get("/review/").get_data(as_text=True)
+    assert [s for s in statements if "count(" in s.lower()], statements
+    assert _waiting(html) == before - 1
+    assert len(statements) <= QUEUE_PAGE, statements
+
+
 def test_review_page_budget(world):
     app = world["app"]
     client = _signed_in(app, "yz.reviewer")

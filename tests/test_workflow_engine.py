@@ -6,6 +6,7 @@ from datetime import date, datetime
 import pytest
 from sqlalchemy import func, select, update
 
+from forms.answers import from_json
 from forms.definition import DefinitionError, load_definition
 from workflows.demo.city import install_builtin_forms, install_builtin_workflows
 from workflows.engine import audit
@@ -13,6 +14,7 @@ from workflows.engine.deadlines import add_working_days, due_at
 from workflows.engine.definition import load_workflow
 from workflows.engine.perform import ActionError, perform
 from workflows.extensions import db
+from workflows.filling.submissions import summarise
 from workflows.models import (AuditEvent, FormVersion, Notification, Snapshot, Submission, User, WorkflowVersion)
 
 
@@ -69,6 +71,8 @@ def new_report(app, people, form_key="activity_report", unit="a1", state_after="
                                 form_sha256=form.sha256, unit_id=people["city"][unit],
                                 created_by_id=people["filler"], workflow=workflow, state="draft",
                                 answers=complete_answers(form), row_version=1, title="测试活动")
+        summarise(submission, form.spec, from_json(form.spec, submission.answers))  # as a save does
+        submission.title = "测试活动"
         db.session.add(submission)
         db.session.commit()
         path = {"submitted": [("submit", "filler.a1")],

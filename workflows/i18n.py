@@ -5,6 +5,8 @@ from babel.messages.mofile import write_mo
 from babel.messages.pofile import read_po
 from flask import Blueprint, current_app, has_request_context, redirect, request, session
 from flask_login import current_user
+# Jinja's own newstyle wrappers (what install_gettext_callables applies), so bound and global behave alike.
+from jinja2.ext import _make_new_gettext, _make_new_ngettext, _make_new_npgettext, _make_new_pgettext
 
 from forms.translatable import set_translations_provider
 
@@ -65,8 +67,23 @@ def _reader_translations():
     return get_translations()
 
 
+def _bound_gettext():
+    """The template's ``_``/``ngettext``, bound to this render's catalogue.
+
+    Flask-Babel's own look the catalogue up again on every call (a dozen context lookups, tens of
+    microseconds: a list page asks hundreds of times). Bound when a template renders, they follow
+    ``force_locale`` as well: a notification rendered in its reader's language gets that catalogue."""
+    from flask_babel import get_translations
+    translations = get_translations()
+    return {"gettext": _make_new_gettext(translations.ugettext),
+            "ngettext": _make_new_ngettext(translations.ungettext),
+            "pgettext": _make_new_pgettext(translations.upgettext),
+            "npgettext": _make_new_npgettext(translations.unpgettext)}
+
+
 def init_app(app):
     from .job_labels import job_label
     set_translations_provider(_reader_translations)
     app.register_blueprint(bp)
     app.add_template_global(job_label)
+    app.context_processor(_bound_gettext)

@@ -251,12 +251,12 @@ def _plan(backend, user, lanes, cursor):
     """EXPLAIN of the deep page's query in the lane holding most items."""
     after = queue.decode_cursor(cursor) if cursor else None
     biggest = max(lanes, key=lambda lane: queue.counts(user, [lane], queue.Filters())["all"])
-    stmt = queue._lane_query(biggest, user, queue.Filters())
+    stmt = queue._lane_query(biggest, queue.Filters(), None, backend == "sqlite")
     if after:
         stmt = stmt.where(tuple_(Submission.state_since, Submission.id) > after)
     stmt = stmt.order_by(Submission.state_since, Submission.id).limit(queue.PAGE + 1)
     compiled = stmt.compile(dialect=db.engine.dialect)
-    params = compiled.construct_params()
+    params = compiled.construct_params(queue.bind_values(user))
     connection = db.session.connection()
     if backend == "sqlite":
         args = tuple(_sqlite_value(params[name]) for name in compiled.positiontup)

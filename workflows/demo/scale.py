@@ -392,7 +392,8 @@ class _Generator:
                "form_version": self.form.version, "form_sha256": self.form.sha256, "unit_id": unit_id,
                "created_by_id": filler, "workflow_version_id": self.workflow_row.id, "state": state,
                "state_since": state_since, "due_at": due, "campaign": theme, "period": held_on.strftime("%Y-%m"),
-               "title": answers["title"][:200], "audit_head": chain[-1]["hash"] if chain else None,
+               "activity_on": held_on, "title": answers["title"][:200],
+               "audit_head": chain[-1]["hash"] if chain else None,
                "answers": answers, "row_version": 1 + len(chain), "created_at": times[0],
                "updated_at": state_since, "submitted_at": submitted_at}
         snapshot = self._snapshot(sid, answers, archived_at) if archived_at else None

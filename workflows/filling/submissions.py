@@ -1,6 +1,7 @@
 """Units fill forms: start a published form, save drafts, submit, list and read submissions."""
 import re
 import uuid
+from datetime import date
 
 from flask import Blueprint, abort, flash, redirect, render_template, request, send_file, url_for
 from flask_babel import get_locale, gettext as _, ngettext
@@ -92,6 +93,7 @@ def summarise(submission, spec, values):
     if summary.title:
         submission.title = (values.get(summary.title) or "")[:200] or None
     when = values.get(summary.date) if summary.date else None
+    submission.activity_on = when if isinstance(when, date) else None
     submission.period = when.strftime("%Y-%m") if when else None
     if summary.period:
         month = values.get(summary.period)

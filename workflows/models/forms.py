@@ -1,5 +1,5 @@
 """Form definitions as stored versions, the submissions made with them, and their files."""
-from datetime import datetime
+from datetime import date, datetime
 from typing import TYPE_CHECKING
 
 from sqlalchemy import JSON, String, Text, UniqueConstraint
@@ -56,6 +56,8 @@ class Submission(db.Model):
     campaign: Mapped[str | None] = mapped_column(String(64))
     period: Mapped[str | None] = mapped_column(String(7))
     title: Mapped[str | None] = mapped_column(String(200))
+    # The date the summary names, for list rows: reading it from the answers would detoast each row's JSON.
+    activity_on: Mapped[date | None] = mapped_column()
     # How many images the answers hold, kept on save: scores count photos without reading the answers.
     image_count: Mapped[int] = mapped_column(default=0, server_default="0")
     # Hash of the newest audit event: a chain cut short at its end is caught.

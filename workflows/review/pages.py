@@ -1,4 +1,5 @@
 """Review pages: the queue, actions on a submission, bulk approve."""
+import time
 import uuid
 
 from flask import Blueprint, abort, flash, redirect, render_template, request, session, url_for
@@ -44,8 +45,9 @@ def index():
         return saved
     filters = queue.Filters.from_args(request.args)
     limit = min(max(request.args.get("limit", type=int) or queue.PAGE, 1), PAGE_LIMIT)
-    result = queue.page(current_user, filters, cursor=request.args.get("cursor"), limit=limit)
-    counts = _bar_counts(filters, result)
+    cursor = request.args.get("cursor")
+    result = queue.page(current_user, filters, cursor=cursor, limit=limit, with_counts=False)
+    counts = _bar_counts(filters, first_page=not cursor)
     # Without counts (a walk begun on another page) the bar still filters, without numbers.
     bar = counts or {"state": dict.fromkeys(sorted({lane.state for lane in queue.lanes(current_user)})),
                      "campaign": dict.fromkeys([filters.campaign] if filters.campaign else []),
@@ -60,10 +62,11 @@ def index():
         workflow = workflow_of(item)
         labels[item.id] = (workflow.state(item.state).label, [t for t in workflow.available(item.state)])
     state_names, campaign_names = list_rows.filter_labels(language())
+    now = utcnow()
     return render_template("review/queue.html", page=result, counts=counts, bar=bar, filters=filters, labels=labels,
-                           offices=unit_choices(offices) if offices else [], unit_filter=bool(paths), now=utcnow(),
+                           offices=unit_choices(offices) if offices else [], unit_filter=bool(paths), now=now,
                            state_names=state_names, campaign_names=campaign_names,
-                           dates=list_rows.activity_dates(result.items), age=list_rows.age,
+                           dates=list_rows.activity_dates(result.items), waiting=list_rows.ages(result.items, now),
                            cursor_of=queue.encode_cursor, queue_roles=[r.value for r in queue.QUEUE_ROLES], filtered=any(request.args.get(k) for k in FILTER_KEYS),
                            args={k: v for k, v in request.args.items() if k != "cursor"})
 
@@ -72,17 +75,28 @@ FILTER_KEYS = ("unit", "state", "campaign", "month", "overdue")
 PAGE_LIMIT = 100
 
 
-def _bar_counts(filters, result):
-    """The filter bar's counts: the first page computes them, the pages after it show the first page's.
+COUNTS_FRESH = 30  # seconds: bounds what the stamp cannot see (a due date passing, a unit moved)
 
-    Kept in the session (one small dict, under the unit filter it was counted for), so walking deeper
-    costs no counting on whichever worker answers; None when the walk began elsewhere."""
+
+def _bar_counts(filters, first_page):
+    """The filter bar's counts, kept in the session under what they were counted for.
+
+    The pages after the first show the first page's counts (None when the walk began elsewhere), so
+    walking deeper never counts, on whichever worker answers. The first page counts again only when
+    the queue may have changed since: every decision, vote and submission writes an audit event, so
+    the newest event's id (one index lookup) stamps the counts, as do the unit filter and the lanes."""
     unit = str(filters.unit_id or "")
-    if result.counts is not None:
-        session["queue_counts"] = {"unit": unit, "totals": result.counts}
-        return result.counts
     kept = session.get("queue_counts")
-    return kept["totals"] if kept and kept.get("unit") == unit else None
+    if not first_page:
+        return kept["totals"] if kept and kept.get("unit") == unit else None
+    all_lanes = queue.lanes_for(current_user, filters)
+    key = {"unit": unit, "lanes": queue.lanes_digest(all_lanes), "stamp": queue.stamp()}
+    now = time.time()
+    if kept and all(kept.get(k) == v for k, v in key.items()) and 0 <= now - kept.get("at", 0) < COUNTS_FRESH:
+        return kept["totals"]
+    totals = queue.counts(current_user, all_lanes, filters)
+    session["queue_counts"] = dict(key, at=now, totals=totals)
+    return totals
 
 
 @bp.app_template_global("queue_position")
