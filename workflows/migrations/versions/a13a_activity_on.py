@@ -17,8 +17,9 @@ depends_on = None
 
 
 def upgrade():
-    with op.batch_alter_table('submission', schema=None) as batch_op:
-        batch_op.add_column(sa.Column('activity_on', sa.Date(), nullable=True))
+    # A plain ALTER TABLE on both databases: SQLite adds and drops a column without copying the table
+    # (a copy could not drop a table the audit trail refers to).
+    op.add_column('submission', sa.Column('activity_on', sa.Date(), nullable=True))
     bind = op.get_bind()
     # Each form version names its date field in its own definition; the answers hold it as an ISO date.
     for version_id, source in bind.execute(sa.text("SELECT id, source FROM form_version")).all():
@@ -38,5 +39,4 @@ def upgrade():
 
 
 def downgrade():
-    with op.batch_alter_table('submission', schema=None) as batch_op:
-        batch_op.drop_column('activity_on')
+    op.drop_column('submission', 'activity_on')
