@@ -5,13 +5,16 @@ make-up working Saturdays); outside the years it knows, Monday to Friday.
 """
 import re
 from datetime import date, datetime, time, timedelta
+from functools import lru_cache
 
 import chinese_calendar
 
 _PARTS = re.compile(r"^P(?:(\d+)WD|(?:(\d+)W)?(?:(\d+)D)?(?:T(?:(\d+)H)?(?:(\d+)M)?)?)$")
 
 
+@lru_cache(maxsize=4096)
 def is_working_day(day):
+    # The package's calendar is fixed data: a day's answer never changes in a process.
     try:
         return chinese_calendar.is_workday(day)
     except NotImplementedError:
