@@ -168,6 +168,36 @@ def test_approve_budget(world):
     assert writes, statements
 
 
+def test_a_bulk_approve_asks_who_is_told_once_for_all_its_units(world):
+    """Each approved item tells its certifiers, the same people a lookup per unit finds, from one query."""
+    from workflows.models import Notification, RoleGrant, Unit
+    app = world["app"]
+    client = _signed_in(app, "yz.reviewer")
+    items = world["pool"][10:30]
+    with app.app_context():
+        units = {s.id: s.unit for s in db.session.execute(
+            select(Submission).where(Submission.id.in_(items))).scalars()}
+        assert len({unit.id for unit in units.values()}) > 1  # items of several units
+        expected = {}
+        for item, unit in units.items():
+            expected[item] = set(db.session.execute(
+                select(RoleGrant.user_id).join(User, User.id == RoleGrant.user_id)
+                .where(RoleGrant.role == "certifier", RoleGrant.unit_id.in_(unit.ancestor_ids()),
+                       User.active.is_(True))).scalars())
+    assert all(expected.values())
+    with counted(app) as statements:
+        response = client.post("/review/bulk", data={"ids": [str(i) for i in items], "action": "approve"})
+    assert response.status_code == 200
+    lookups = [s for s in statements if "SELECT DISTINCT role_grant.unit_id" in s]
+    assert len(lookups) == 1, lookups
+    with app.app_context():
+        for item in items:
+            told = set(db.session.execute(select(Notification.user_id).where(
+                Notification.submission_id == item, Notification.kind == "action_needed",
+                Notification.for_state == "approved")).scalars())
+            assert told == expected[item], item
+
+
 def test_published_versions_are_read_once_and_survive_commits(world):
     """After a commit (which expires the session) a submission's form and workflow are still known:
     nothing reads form_version or workflow_version again."""

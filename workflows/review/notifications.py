@@ -29,14 +29,31 @@ def responsible_ids(submission, roles):
     items of one unit."""
     if not roles:
         return []
-    cache = g.setdefault("_responsible", {})
     key = (submission.unit_id, tuple(roles))
+    cache = g.setdefault("_responsible", {})
     if key not in cache:
-        cache[key] = db.session.execute(
-            select(User.id).join(RoleGrant, RoleGrant.user_id == User.id).join(Unit, Unit.id == RoleGrant.unit_id)
-            .where(RoleGrant.role.in_(roles), RoleGrant.unit_id.in_(submission.unit.ancestor_ids()),
-                   User.active.is_(True), Unit.active.is_(True)).distinct()).scalars().all()
+        prime_responsible([submission.unit], roles)
     return cache[key]
+
+
+def prime_responsible(units, roles):
+    """Who holds ``roles`` at or above each of ``units``, for the rest of the request, in one statement.
+
+    A bulk approve primes its items' units at once: telling the next people about 100 items of 100 units
+    then costs one query, not one per unit."""
+    cache = g.setdefault("_responsible", {})
+    roles = tuple(roles)
+    wanted = {unit.id: unit for unit in units if (unit.id, roles) not in cache}
+    if not roles or not wanted:
+        return
+    chains = {unit_id: set(unit.ancestor_ids()) for unit_id, unit in wanted.items()}
+    grants = db.session.execute(
+        select(RoleGrant.unit_id, User.id).join(RoleGrant, RoleGrant.user_id == User.id)
+        .join(Unit, Unit.id == RoleGrant.unit_id)
+        .where(RoleGrant.role.in_(roles), RoleGrant.unit_id.in_(set().union(*chains.values())),
+               User.active.is_(True), Unit.active.is_(True)).distinct()).all()
+    for unit_id, chain in chains.items():
+        cache[(unit_id, roles)] = sorted({user_id for at, user_id in grants if at in chain})
 
 
 @event.listens_for(Session, "after_flush")
@@ -47,8 +64,9 @@ def _people_changed(session, _context):
         g.pop("_responsible", None)
 
 
-def next_roles(workflow, submission):
-    roles = {t.model.by for t in workflow.available(submission.state)}
+def next_roles(workflow, submission, state=None):
+    """The roles that act next on ``submission`` (in ``state``, by default the one it is in)."""
+    roles = {t.model.by for t in workflow.available(state or submission.state)}
     return sorted(r for r in roles if r != "owner")
 
 

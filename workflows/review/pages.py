@@ -9,6 +9,7 @@ from sqlalchemy import select
 from sqlalchemy.orm import joinedload
 
 from . import queue, queue_position
+from .notifications import next_roles, prime_responsible
 from ..access import grant_paths
 from ..org.scope import unit_choices
 from ..engine.perform import ActionError, NotFound, actions_for, may_act, open_vote, perform, workflow_of
@@ -179,6 +180,7 @@ def bulk():
     loaded = {s.id: s for s in db.session.execute(
         select(Submission).where(Submission.id.in_([i for i in ids if i <= MAX_ID]))
         .options(joinedload(Submission.unit))).scalars()} if ids else {}
+    _prime_next_people(loaded.values(), action)
     for submission_id in ids:
         submission = loaded.get(submission_id)
         open_now = _open_to(current_user, submission, action)
@@ -198,6 +200,19 @@ def bulk():
             outcomes.append((submission_id, False, refused.message))
         titles[submission_id] = db.session.get(Submission, submission_id)
     return render_template("review/bulk.html", outcomes=outcomes, titles=titles, action=action)
+
+
+def _prime_next_people(submissions, action):
+    """Who will be told about each item once ``action`` moves it, for all the items at once."""
+    units_by_roles = {}
+    for submission in submissions:
+        workflow = workflow_of(submission)
+        transition = workflow.find(submission.state, action) if workflow else None
+        if transition is not None:
+            roles = tuple(next_roles(workflow, submission, transition.model.to))
+            units_by_roles.setdefault(roles, []).append(submission.unit)
+    for roles, units in units_by_roles.items():
+        prime_responsible(units, roles)
 
 
 def _open_to(user, submission, action):
