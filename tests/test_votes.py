@@ -7,9 +7,11 @@ approval rule, who may vote on their own nomination, and add a way back
 A mutation run of engine/perform.py (bin/mutation) found each of these
 behaviours unguarded.
 """
+import threading
+
 import pytest
 from flask_babel import force_locale
-from sqlalchemy import select, update
+from sqlalchemy import event, select, update
 
 from workflows.engine.perform import ActionError, actions_for, open_vote, perform
 from workflows.extensions import db
@@ -204,3 +206,45 @@ def test_only_a_counted_vote_has_a_tally(app, people, offices):
         assert open_vote(db.session.get(Submission, report)) is None
         assert open_vote(db.session.get(Submission, anyone)) is None
         assert perform(anyone, "select", user("office2")).body["to"] == "selected"
+
+
+def test_a_vote_cast_while_another_decided_the_round_is_told_who_decided(app, backend, people, offices):
+    """office2 opened the vote; before their vote takes its turn on the row, office3's vote decides it."""
+    if backend != "postgresql":
+        pytest.skip("a real race needs concurrent writers: PostgreSQL")
+    sid = nominated(app, people, variant(app, 109))
+    with app.test_request_context():
+        perform(sid, "select", user("office"))
+    engine_ready, other_done = threading.Event(), threading.Event()
+    outcome = {}
+
+    def hold_before_the_lock(_conn, _cursor, statement, *_args):
+        if threading.current_thread().name == "office2" and "FOR UPDATE" in statement and not engine_ready.is_set():
+            engine_ready.set()
+            other_done.wait(30)
+
+    def vote(name):
+        with app.test_request_context():
+            try:
+                outcome[name] = perform(sid, "select", user(name)).body["to"]
+            except ActionError as refused:
+                outcome[name] = (refused.status, refused.details.get("decided_by"), refused.details.get("action"))
+            finally:
+                db.session.remove()
+
+    with app.app_context():
+        engine = db.engine
+    event.listen(engine, "before_cursor_execute", hold_before_the_lock)
+    try:
+        late = threading.Thread(target=vote, args=("office2",), name="office2")
+        late.start()
+        assert engine_ready.wait(30)
+        vote("office3")
+        other_done.set()
+        late.join(30)
+    finally:
+        event.remove(engine, "before_cursor_execute", hold_before_the_lock)
+    assert outcome == {"office3": "selected", "office2": (409, "Office3", "select")}, outcome
+    with app.app_context():
+        assert db.session.execute(select(Vote.voter_id).where(Vote.submission_id == sid)
+                                  .order_by(Vote.id)).scalars().all() == [user("office").id, user("office3").id]
