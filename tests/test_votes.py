@@ -173,6 +173,8 @@ def test_eligible_voters_are_the_active_holders_at_or_above_the_unit_but_not_its
         tally = open_vote(db.session.get(Submission, sid))
         assert (tally["eligible"], tally["needed"], tally["missing"]) == (3, 3, 3)  # office, office2, office3
         assert (tally["action"], tally["label"]) == ("select", "评选入选")
+        with force_locale("en"):
+            assert open_vote(db.session.get(Submission, sid))["label"] == "Select"
         perform(sid, "select", user("office"))
         assert perform(sid, "select", user("office2")).body["decided"] is False
         assert perform(sid, "select", user("office3")).body["to"] == "selected"
