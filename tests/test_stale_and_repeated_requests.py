@@ -11,7 +11,7 @@ import pytest
 from flask_babel import force_locale
 from sqlalchemy import func, select, update
 
-from workflows.engine.perform import ActionError, perform
+from workflows.engine.perform import ActionError, actions_for, perform
 from workflows.extensions import db
 from workflows.models import IdempotencyRecord, Submission, WorkflowVersion
 
@@ -93,3 +93,12 @@ def test_an_idempotency_key_is_each_persons_own_and_for_one_request(app, people,
         missing = _refused(lambda: perform(10 ** 8, "approve", user("reviewer.a"), idempotency_key="k-2"))
         assert (missing.status, missing.message) == (404, "没有这份填报。")
         assert db.session.execute(select(func.count()).select_from(IdempotencyRecord)).scalar() == 1
+
+
+def test_each_person_is_offered_every_decision_open_to_them_in_order(app, people):
+    sid = new_report(app, people)
+    with app.test_request_context():
+        submission = db.session.get(Submission, sid)
+        assert [t.action for t in actions_for(user("reviewer.a"), submission)] == ["approve", "return", "reject"]
+        assert [t.action for t in actions_for(user("filler.a1"), submission)] == ["withdraw"]
+        assert actions_for(user("certifier.a"), submission) == []
