@@ -13,6 +13,7 @@ import pytest
 from flask_babel import force_locale
 from sqlalchemy import event, select, update
 
+from workflows.engine import effects as effect_registry
 from workflows.engine.perform import ActionError, actions_for, open_vote, perform
 from workflows.extensions import db
 from workflows.models import AuditEvent, RoleGrant, Submission, Unit, User, Vote, WorkflowVersion
@@ -24,7 +25,7 @@ SEND_BACK = ("\n  - {action: send_back, label: {zh: 退回区县, en: Send back}
              "by: office, comment: required}\n")
 
 
-def variant(app, version, approval=QUORUM, not_self=False):
+def variant(app, version, approval=QUORUM, not_self=False, effects="[freeze, notify]"):
     """A published copy of exemplar_review v1 with this approval rule and a way back from the vote."""
     with app.app_context():
         source = db.session.execute(select(WorkflowVersion.source).where(
@@ -32,6 +33,7 @@ def variant(app, version, approval=QUORUM, not_self=False):
         assert QUORUM in source
         changed = (source.replace("version: 1", f"version: {version}", 1)
                    .replace(QUORUM, approval)
+                   .replace("effects: [freeze, notify]", f"effects: {effects}")
                    .replace("to: selected, by: office,", "to: selected, by: office, not_self: true,"
                             if not_self else "to: selected, by: office,")).rstrip("\n") + SEND_BACK
         row = WorkflowVersion(key="exemplar_review", version=version, form_key="exemplar_nomination",
@@ -252,3 +254,20 @@ def test_a_vote_cast_while_another_decided_the_round_is_told_who_decided(app, ba
     with app.app_context():
         assert db.session.execute(select(Vote.voter_id).where(Vote.submission_id == sid)
                                   .order_by(Vote.id)).scalars().all() == [user("office").id, user("office3").id]
+
+
+@pytest.fixture
+def params_seen():
+    """A test-only effect that keeps what each transition handed its effects (removed again after the test)."""
+    seen = []
+    effect_registry.effect("keep_params")(lambda context: seen.append((context.transition.action, context.params)))
+    yield seen
+    effect_registry._effects.pop("keep_params")
+
+
+def test_the_deciding_vote_hands_its_parameters_to_the_effects(app, people, offices, params_seen):
+    sid = nominated(app, people, variant(app, 110, effects="[keep_params, freeze, notify]"))
+    with app.test_request_context():
+        perform(sid, "select", user("office"), params={"note": "first"})
+        perform(sid, "select", user("office2"), params={"note": "deciding"})
+    assert params_seen == [("select", {"note": "deciding"})]
