@@ -23,8 +23,9 @@ from workflows.filling import uploads
 from workflows.access import forget_grants, grant_paths, require_role_anywhere, require_role_at
 from workflows.engine import audit
 from workflows.engine.definition import load_workflow
+from workflows.engine.perform import perform
 from workflows.extensions import db
-from workflows.models import AuditEvent, Role, RoleGrant, Unit, User
+from workflows.models import AuditEvent, Role, RoleGrant, Submission, Unit, User
 from workflows.filling.personal_data import hash_number, protect_number
 
 from .test_hardening_engine import _plain_chain
@@ -190,6 +191,31 @@ def test_reseal_after_the_key_reports_nothing_resealed(app, people):
 
 def _last_line(result):
     return result.output.strip().splitlines()[-1]
+
+
+# --- workflows/engine/perform.py -------------------------------------------------
+
+def test_submitting_stamps_when_and_later_decisions_keep_it(app, people):
+    sid = new_report(app, people, state_after="draft")
+    with app.test_request_context():
+        assert db.session.get(Submission, sid).submitted_at is None
+        perform(sid, "submit", db.session.get(User, people["filler"]))
+        submitted_at = db.session.get(Submission, sid).submitted_at
+        assert submitted_at is not None
+        perform(sid, "approve", db.session.execute(select(User).where(User.username == "reviewer.a")).scalar_one())
+        assert db.session.get(Submission, sid).submitted_at == submitted_at
+
+
+def test_after_a_decision_the_session_reads_afresh_on_its_next_commit(app, people):
+    """perform keeps what it loaded over its own commit only; later commits see others' changes again."""
+    sid = new_report(app, people)
+    with app.test_request_context():
+        submission = db.session.get(Submission, sid)
+        perform(sid, "approve", db.session.execute(select(User).where(User.username == "reviewer.a")).scalar_one())
+        with db.engine.begin() as elsewhere:
+            elsewhere.execute(update(Submission).where(Submission.id == sid).values(title="另一处改过的标题"))
+        db.session.commit()
+        assert submission.title == "另一处改过的标题"
 
 
 # --- forms/files.py ------------------------------------------------------------------
