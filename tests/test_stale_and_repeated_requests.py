@@ -13,7 +13,7 @@ from sqlalchemy import func, select, update
 
 from workflows.engine.perform import ActionError, actions_for, perform
 from workflows.extensions import db
-from workflows.models import IdempotencyRecord, Submission, WorkflowVersion
+from workflows.models import IdempotencyRecord, RoleGrant, Submission, WorkflowVersion
 
 from .test_workflow_engine import new_report, people, user  # noqa: F401 - fixture and factories shared
 
@@ -102,3 +102,14 @@ def test_each_person_is_offered_every_decision_open_to_them_in_order(app, people
         assert [t.action for t in actions_for(user("reviewer.a"), submission)] == ["approve", "return", "reject"]
         assert [t.action for t in actions_for(user("filler.a1"), submission)] == ["withdraw"]
         assert actions_for(user("certifier.a"), submission) == []
+
+
+def test_one_who_may_not_decide_on_their_own_nomination_is_still_offered_the_rest(app, people):
+    """A district reviewer who also wrote the nomination may return or reject it, but not recommend it."""
+    sid = new_report(app, people, form_key="exemplar_nomination")
+    with app.app_context():
+        db.session.add(RoleGrant(user_id=people["filler"], unit_id=people["city"]["a"], role="reviewer"))
+        db.session.commit()
+    with app.test_request_context():
+        offered = [t.action for t in actions_for(user("filler.a1"), db.session.get(Submission, sid))]
+        assert offered == ["withdraw", "return", "reject"]
